@@ -1,0 +1,71 @@
+"""The backend seam: how a server is placed, started, fed with files and stopped.
+
+A backend receives rendered config text, environment and files; it never decides policy
+(auth, cache settings), which stays in ``topology``. Implementations: ``local`` (real
+xrootd processes), ``fake`` (in memory, for unit tests of the layers above).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+Role = Literal["origin", "cache"]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a service will live, decided by the backend before its config is rendered.
+
+    ``host``/``port`` are how the harness reaches it; ``peer_host`` is how other services
+    reach it; paths are as seen by the server itself.
+    """
+
+    name: str
+    role: Role
+    host: str
+    port: int
+    peer_host: str
+    data_dir: str
+    admin_dir: str
+    monitor_host: str  # address of the harness' UDP listeners as seen from the server
+
+    @property
+    def root_url(self) -> str:
+        return f"root://{self.host}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@runtime_checkable
+class Service(Protocol):
+    """A started server."""
+
+    placement: Placement
+
+    def log_text(self) -> str: ...
+
+    def is_running(self) -> bool: ...
+
+
+class Backend(Protocol):
+    """What every backend implements; a context manager that stops all it started on exit."""
+
+    name: str
+
+    def place(self, name: str, role: Role) -> Placement: ...
+
+    def start(self, placement: Placement, config: str, env: Mapping[str, str]) -> Service: ...
+
+    def stage(self, placement: Placement, path: str, chunks: Iterable[bytes]) -> None: ...
+
+    def exec(self, service: Service, argv: list[str]) -> str: ...
+
+    def stop(self, service: Service) -> None: ...
+
+    def save_logs(self, service: Service, dest_dir: str) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,150 @@
+"""The embedded default: real ``xrootd`` processes from the OS packages, on loopback.
+
+Each server gets a directory ``<runtime>/<run-id>/<name>/`` (data, admin, logs, config),
+a free port, and an explicit clean environment. As root, xrootd must be told to drop to
+an unprivileged user (``-R``), and everything it touches must belong to that user.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.backends.base import Placement, Role
+from harness.errors import EnvironmentMissing, ServiceStartError
+
+STOP_TIMEOUT_S = 5.0
+OWNER_FILE = "harness.pid"  # lets `clean` find servers whose harness died
+
+
+@dataclass
+class LocalService:
+    """A running xrootd process."""
+
+    placement: Placement
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    config_path: Path
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def is_running(self) -> bool:
+        return self.process.poll() is None
+
+
+@dataclass
+class LocalBackend:
+    """Starts servers as local processes; use as a context manager so all of them stop."""
+
+    run_dir: Path
+    server_user: str = "xrootd"
+    name: str = "local"
+    services: list[LocalService] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.xrootd = shutil.which("xrootd")
+        if self.xrootd is None:
+            raise EnvironmentMissing("xrootd not found on PATH: run scripts/bootstrap (installs xrootd-server)")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / OWNER_FILE).write_text(str(os.getpid()))
+
+    def __enter__(self) -> LocalBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def place(self, name: str, role: Role) -> Placement:
+        base = self.run_dir / name
+        for sub in ("data", "adm", "log"):
+            (base / sub).mkdir(parents=True, exist_ok=True)
+        return Placement(
+            name=name, role=role, host="localhost", port=free_port(), peer_host="localhost",
+            data_dir=str(base / "data"), admin_dir=str(base / "adm"), monitor_host="127.0.0.1",
+        )
+
+    def start(self, placement: Placement, config: str, env: Mapping[str, str]) -> LocalService:
+        base = Path(placement.admin_dir).parent
+        config_path = base / "xrootd.cfg"
+        config_path.write_text(config)
+        self._give_to_server_user(base)
+        process = subprocess.Popen(
+            self._argv(config_path, base / "log" / "xrootd.log", placement.name),
+            cwd=base, env=self._environment(base, env), start_new_session=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        service = LocalService(placement, process, base / "log" / placement.name / "xrootd.log", config_path)
+        self.services.append(service)
+        return service
+
+    def stage(self, placement: Placement, path: str, chunks: Iterable[bytes]) -> None:
+        target = Path(placement.data_dir) / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        self._give_to_server_user(Path(placement.data_dir))
+
+    def exec(self, service: LocalService, argv: list[str]) -> str:  # type: ignore[override]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        if done.returncode != 0:
+            raise ServiceStartError(f"{service.placement.name}: {argv[0]} failed: {done.stderr.strip()[:300]}")
+        return done.stdout
+
+    def stop(self, service: LocalService) -> None:  # type: ignore[override]
+        if service.is_running():
+            service.process.send_signal(signal.SIGTERM)
+            try:
+                service.process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                service.process.kill()
+                service.process.wait(STOP_TIMEOUT_S)
+        if service in self.services:
+            self.services.remove(service)
+
+    def save_logs(self, service: LocalService, dest_dir: str) -> None:  # type: ignore[override]
+        dest = Path(dest_dir)
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / f"{service.placement.name}.log").write_text(service.log_text())
+
+    def close(self) -> None:
+        # Reverse start order: caches go before the origins they read from.
+        for service in reversed(list(self.services)):
+            self.stop(service)
+
+    def _argv(self, config: Path, log: Path, name: str) -> list[str]:
+        argv = [str(self.xrootd), "-c", str(config), "-l", str(log), "-n", name]
+        # xrootd refuses to run as root; -R makes it setuid itself, keeping our PID.
+        return argv + ["-R", self.server_user] if os.geteuid() == 0 else argv
+
+    def _environment(self, base: Path, extra: Mapping[str, str]) -> dict[str, str]:
+        # Explicit and clean: a client's BEARER_TOKEN or X509_* leaking into a server breaks it.
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LANG": "C", "HOME": str(base)}
+        env["XDG_CACHE_HOME"] = str(base / "xdgcache")
+        return env | dict(extra)
+
+    def _give_to_server_user(self, path: Path) -> None:
+        if os.geteuid() != 0:
+            return
+        user = pwd.getpwnam(self.server_user)
+        for root, dirs, files in os.walk(path):
+            for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+                os.chown(name, user.pw_uid, user.pw_gid)
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago (the server's start reports a clash clearly)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,94 @@
+"""The command line: the only module that prints, exits and builds Settings.
+
+Errors the user can fix become one line on stderr and exit 2; a missing host facility
+exits 3; a failed check exits 1; Ctrl-C or SIGTERM tear everything down and exit 130.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from rich.console import Console
+
+from harness import __version__
+from harness.errors import HarnessError, UserError
+from harness.settings import Settings
+
+# Logs and CI capture output without a terminal: give tables room instead of 80 columns.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+backend_option = click.option("--backend", default="local", show_default=True, help="where servers run")
+results_option = click.option("--results", type=click.Path(path_type=Path), default=None,
+                              help="results directory (default ./results, or HARNESS_RESULTS_DIR)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xcache-harness")
+def cli() -> None:
+    """Test harness for XCache/XRootD: real servers, real credentials, real numbers."""
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@backend_option
+@results_option
+def run(scenario: Path, backend: str, results: Path | None) -> None:
+    """Run SCENARIO (a YAML file) and write results/<run-id>/."""
+    from harness.commands.run import run_scenario
+
+    run_scenario(scenario, backend, make_settings(results), out)
+
+
+@cli.command()
+@backend_option
+@results_option
+def demo(backend: str, results: Path | None) -> None:
+    """Run the embedded default scenario (scenarios/smoke.yaml)."""
+    from harness.commands.run import default_scenario, run_scenario
+
+    run_scenario(default_scenario(), backend, make_settings(results), out)
+
+
+@cli.command()
+def clean() -> None:
+    """Stop servers left behind by harness runs that died, and remove their directories."""
+    from harness.commands.clean import clean_local
+
+    lines = list(clean_local(make_settings(None)))
+    for line in lines:
+        out.print(line)
+    out.print(f"{len(lines)} leftover run(s) cleaned")
+
+
+def make_settings(results: Path | None) -> Settings:
+    overrides = {"results_dir": results} if results is not None else {}
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise UserError(f"settings: {str(exc).splitlines()[0]}") from None
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Entry point: maps every outcome to an exit code in one place."""
+    # SIGTERM unwinds like Ctrl-C, so context managers stop every server they started.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        cli.main(args=argv, prog_name="xcache-harness", standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        err.print(f"error: {exc.format_message()}", markup=False)
+        sys.exit(2)
+    except click.exceptions.ClickException as exc:
+        err.print(f"error: {exc.format_message()}", markup=False)
+        sys.exit(2)
+    except HarnessError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        err.print("interrupted: servers stopped, partial results kept", markup=False)
+        sys.exit(130)
+    sys.exit(0)

@@ -1,0 +1,57 @@
+"""``run`` and ``demo``: run a scenario with live progress, then print the phase table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+import harness
+from harness.errors import CheckFailed, UserError
+from harness.events import Events, OpDone, PhaseDone, PhaseStarted, RunStarted, RunStopped, Step
+from harness.report.text import phase_table
+from harness.runner import Runner
+from harness.settings import Settings
+from harness.spec import load_scenario
+
+
+def default_scenario() -> Path:
+    path = Path(harness.__file__).resolve().parent.parent / "scenarios" / "smoke.yaml"
+    if not path.exists():
+        raise UserError(f"{path}: the default scenario is missing (run from a checkout of xcache-harness)")
+    return path
+
+
+def run_scenario(path: Path, backend: str, settings: Settings, console: Console) -> None:
+    """Validate, run, report; raise CheckFailed if a phase missed its expectation."""
+    scenario = load_scenario(path)
+    runner = Runner(scenario, settings, backend, _progress(console), source=str(path))
+    outcome = runner.run()
+    console.print(phase_table(outcome.summary))
+    console.print(f"results: {outcome.path}")
+    missed = [p["phase"] for p in outcome.summary["phases"]  # type: ignore[union-attr]
+              if p["truth"]["meets_expectation"] is False]
+    if missed:
+        raise CheckFailed(f"phases missed their cache expectation: {', '.join(missed)} (see {outcome.path})")
+
+
+def _progress(console: Console) -> Events:
+    events = Events()
+    events.run_started.add(lambda e: console.print(f"[bold]run {e.run_id}[/] → {e.path}"))
+    events.step.add(lambda e: console.print(f"  {e.text} …"))
+    events.phase_started.add(lambda e: console.print(f"[cyan]▶ {e.phase}[/] {e.endpoint} ({e.files} files)"))
+    events.op_done.add(lambda e: _op_line(console, e))
+    events.phase_done.add(lambda e: console.print(f"  {e.phase}: {e.stats.mb_per_s:.0f} MB/s, "
+                                                  f"{e.truth['note']}"))
+    events.run_stopped.add(lambda e: e.status != "complete" and console.print(f"run {e.status}: {e.path}"))
+    return events
+
+
+def _op_line(console: Console, event: OpDone) -> None:
+    r = event.record
+    rate = r.bytes / r.duration_s / 1e6 if r.duration_s else 0.0
+    state = "[red]FAILED[/]" if r.error else ("ok" if r.verified else "unverified")
+    console.print(f"    {r.path}  {r.bytes / 1e6:.1f} MB  {rate:.0f} MB/s  {state}", highlight=False)
+
+
+__all__ = ["PhaseDone", "PhaseStarted", "RunStarted", "RunStopped", "Step", "default_scenario", "run_scenario"]

@@ -1,0 +1,61 @@
+"""Deterministic file content: any byte range of any staged file can be regenerated.
+
+A file is a sequence of 64 KiB blocks, each a slice of one random pool chosen by a hash
+of (path, block index). Generating and checking content is therefore memcpy-fast, so
+verification never limits a reader, and a cache that returns the wrong block is caught.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+BLOCK = 64 * 1024
+POOL = 8 * 1024 * 1024
+
+
+@lru_cache(maxsize=4)
+def _pool(seed: int) -> bytes:
+    data = random.Random(seed).randbytes(POOL)
+    return data + data[:BLOCK]  # a block may start near the end and wrap
+
+
+@dataclass(frozen=True)
+class FileContent:
+    """The content of one staged file, defined by the dataset seed, its path and size."""
+
+    seed: int
+    path: str
+    size: int
+
+    def block(self, index: int) -> bytes:
+        start = zlib.crc32(f"{self.path}\0{index}".encode()) % POOL
+        length = min(BLOCK, self.size - index * BLOCK)
+        return _pool(self.seed)[start : start + length]
+
+    def chunks(self, chunk_size: int = 4 * 1024 * 1024) -> Iterator[bytes]:
+        """Yield the whole file in pieces of about ``chunk_size`` bytes (block-aligned)."""
+        per_chunk = max(1, chunk_size // BLOCK)
+        n_blocks = -(-self.size // BLOCK)
+        for first in range(0, n_blocks, per_chunk):
+            last = min(first + per_chunk, n_blocks)
+            yield b"".join(self.block(i) for i in range(first, last))
+
+    def expected(self, offset: int, length: int) -> bytes:
+        """The bytes a correct server returns for a read of ``length`` at ``offset``."""
+        end = min(offset + length, self.size)
+        if offset >= end:
+            return b""
+        first, last = offset // BLOCK, (end - 1) // BLOCK
+        data = b"".join(self.block(i) for i in range(first, last + 1))
+        skip = offset - first * BLOCK
+        return data[skip : skip + end - offset]
+
+    def adler32(self) -> int:
+        checksum = 1
+        for chunk in self.chunks():
+            checksum = zlib.adler32(chunk, checksum)
+        return checksum

@@ -1,0 +1,1 @@
+"""Readers: how the harness reads data and records each operation."""

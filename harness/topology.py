@@ -1,0 +1,114 @@
+"""Bring up the servers of a topology in dependency order and take them down in reverse.
+
+Origins first, then the caches that read from them; each is rendered, started, and
+waited for (log line, then a kXR_ping). A failed start carries its log tail and config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from harness.backends import Backend, Placement, Service
+from harness.errors import TopologyError
+from harness.readiness import wait_log_ready, wait_xrd_ping
+from harness.spec import CacheSpec, TopologySpec
+from harness.xrdconf import CacheConfig, Monitoring, OriginConfig, ServerPaths, render_cache, render_origin
+
+LOG_TAIL_LINES = 15
+
+
+@dataclass(frozen=True)
+class Server:
+    """A started server, with the config it was started with."""
+
+    name: str
+    service: Service
+    config: str
+
+    @property
+    def placement(self) -> Placement:
+        return self.service.placement
+
+
+@dataclass
+class Topology:
+    """Context manager: ``with Topology(...) as top:`` starts everything, stops it on exit."""
+
+    spec: TopologySpec
+    backend: Backend
+    monitoring: MonitorPorts
+    start_timeout_s: float
+    on_config: Callable[[str, str], None] = lambda _name, _text: None
+    servers: dict[str, Server] = field(default_factory=dict)
+
+    def __enter__(self) -> Topology:
+        try:
+            for origin in self.spec.origins:
+                self._start_origin(origin.name)
+            for cache in self.spec.caches:
+                self._start_cache(cache)
+        except BaseException:
+            self.backend.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.backend.close()
+
+    def origin_for(self, name: str | None) -> Server:
+        return self.servers[name or self.spec.origins[0].name]
+
+    def cache_for(self, name: str | None) -> Server:
+        return self.servers[name or self.spec.caches[0].name]
+
+    def save_logs(self, dest: str) -> None:
+        for server in self.servers.values():
+            self.backend.save_logs(server.service, dest)
+
+    def _start_origin(self, name: str) -> None:
+        placement = self.backend.place(name, "origin")
+        monitoring = Monitoring(summary=self.monitoring.summary_for(placement))
+        config = render_origin(OriginConfig(_paths(placement), monitoring))
+        self._start(placement, config)
+
+    def _start_cache(self, spec: CacheSpec) -> None:
+        placement = self.backend.place(spec.name, "cache")
+        origin = self.servers[spec.origin].placement
+        monitoring = Monitoring(gstream=self.monitoring.gstream_for(placement))
+        config = render_cache(CacheConfig(_paths(placement), f"{origin.peer_host}:{origin.port}", spec.settings,
+                                          monitoring))
+        self._start(placement, config)
+
+    def _start(self, placement: Placement, config: str) -> None:
+        self.on_config(placement.name, config)
+        service = self.backend.start(placement, config, {})
+        try:
+            wait_log_ready(service, placement.name, self.start_timeout_s)
+            wait_xrd_ping(placement.root_url, placement.name, self.start_timeout_s)
+        except TopologyError as exc:
+            exc.add_note(f"--- last lines of the {placement.name} log ---\n" + _tail(service.log_text()))
+            raise
+        self.servers[placement.name] = Server(placement.name, service, config)
+
+
+@dataclass(frozen=True)
+class MonitorPorts:
+    """Ports of the harness' UDP listeners; rendered into configs as the server sees us."""
+
+    summary_port: int
+    gstream_port: int
+
+    def summary_for(self, placement: Placement) -> str:
+        return f"{placement.monitor_host}:{self.summary_port}"
+
+    def gstream_for(self, placement: Placement) -> str:
+        return f"{placement.monitor_host}:{self.gstream_port}"
+
+
+def _paths(placement: Placement) -> ServerPaths:
+    return ServerPaths(placement.port, placement.data_dir, placement.admin_dir)
+
+
+def _tail(text: str) -> str:
+    return "\n".join(text.splitlines()[-LOG_TAIL_LINES:]) or "(empty log)"
