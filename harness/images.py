@@ -19,6 +19,8 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -39,7 +41,6 @@ CONTAINERS_DIR = Path(__file__).resolve().parent.parent / "containers"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 LABEL_HASH = "org.xcache-harness.recipe-hash"
 LABEL_XROOTD = "org.xcache-harness.xrootd"
-LABEL_ROLE = "org.xcache-harness.role"
 
 Progress = Callable[[str], None]
 
@@ -108,15 +109,20 @@ def build_images(
     Docker or mmdebstrap is missing or a build fails (the build log tail is attached).
     """
     tags = {role: image_tag(role, xrootd, root) for role in roles}  # validate before work
-    client = client or _connect()
-    todo = [role for role in roles if force or not _exists(client, tags[role])]
+    job = _Job(client or _connect(), xrootd, progress, force, root)
+    todo = [role for role in roles if force or not _exists(job.client, tags[role])]
     for role in roles:
         if role not in todo:
             progress(f"{role}: {tags[role]} is up to date")
     if todo:
-        base = _ensure_base(client, xrootd, progress, force, mirror or host_mirror(), root)
-        for role in todo:
-            _build_role(client, role, xrootd, base, tags[role], progress, root)
+        base = _ensure_base(job, mirror or host_mirror())
+        # Each step of the classic builder creates and commits a container (~1.6 s on
+        # fuse-overlayfs) and the roles are independent: side by side, four roles took
+        # 22 s instead of 55 s on a 2-core host. progress is called from these threads.
+        with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+            builds = [pool.submit(_build_role, job, role, base, tags[role]) for role in todo]
+            for build in builds:
+                build.result()  # re-raises a failed build's error
     return tags
 
 
@@ -150,7 +156,8 @@ def _recipe_files(folder: Path) -> list[Path]:
 
 
 def _labels(role: str, xrootd: str, root: Path) -> dict[str, str]:
-    return {LABEL_HASH: recipe_hash(role, xrootd, root), LABEL_XROOTD: xrootd, LABEL_ROLE: role}
+    # each label is one more builder step (~1.6 s): keep to what the harness looks up
+    return {LABEL_HASH: recipe_hash(role, xrootd, root), LABEL_XROOTD: xrootd}
 
 
 # --- apt sources ----------------------------------------------------------------------
@@ -221,17 +228,21 @@ def _exists(client: docker.DockerClient, tag: str) -> bool:
     return bool(client.api.images(name=tag, quiet=True))
 
 
-def _ensure_base(
-    client: docker.DockerClient,
-    xrootd: str,
-    progress: Progress,
-    force: bool,
-    mirror: str,
-    root: Path,
-) -> str:
-    tag = image_tag(BASE, xrootd, root)
-    if _exists(client, tag) and not force:
-        progress(f"base: {tag} is up to date")
+@dataclass(frozen=True)
+class _Job:
+    """What every build step of one ``build_images`` call needs."""
+
+    client: docker.DockerClient
+    xrootd: str
+    progress: Progress
+    force: bool
+    root: Path
+
+
+def _ensure_base(job: _Job, mirror: str) -> str:
+    tag = image_tag(BASE, job.xrootd, job.root)
+    if _exists(job.client, tag) and not job.force:
+        job.progress(f"base: {tag} is up to date")
         return tag
     if shutil.which("mmdebstrap") is None:
         raise EnvironmentMissing(
@@ -242,20 +253,20 @@ def _ensure_base(
     # A file, not a pipe into the engine: a failed mmdebstrap must not become an image.
     with tempfile.TemporaryDirectory(prefix="xcache-harness-rootfs-") as tmp:
         tar = Path(tmp) / "rootfs.tar"
-        _run_mmdebstrap(root, suite_for(xrootd), mirror, xrootd, tar, progress)
-        progress(f"base: importing {tar.stat().st_size / 2**20:.0f} MiB root filesystem")
-        changes = [f"LABEL {key}={value}" for key, value in _labels(BASE, xrootd, root).items()]
+        _run_mmdebstrap(job, mirror, tar)
+        job.progress(f"base: importing {tar.stat().st_size / 2**20:.0f} MiB root filesystem")
+        labels = _labels(BASE, job.xrootd, job.root)
+        changes = [f"LABEL {key}={value}" for key, value in labels.items()]
         repository, _, version = tag.rpartition(":")
-        client.api.import_image_from_file(str(tar), repository, version, changes=changes)
-    progress(f"base: built {tag} in {time.monotonic() - started:.1f} s")
+        job.client.api.import_image_from_file(str(tar), repository, version, changes=changes)
+    job.progress(f"base: built {tag} in {time.monotonic() - started:.1f} s")
     return tag
 
 
-def _run_mmdebstrap(
-    root: Path, suite: str, mirror: str, xrootd: str, tar: Path, progress: Progress
-) -> None:
-    command = ["sh", str(root / BASE / "mkrootfs.sh"), suite, mirror, xrootd, str(tar)]
-    progress(f"base: mmdebstrap {suite} from {mirror}")
+def _run_mmdebstrap(job: _Job, mirror: str, tar: Path) -> None:
+    suite, script = suite_for(job.xrootd), job.root / BASE / "mkrootfs.sh"
+    command = ["sh", str(script), suite, mirror, job.xrootd, str(tar)]
+    job.progress(f"base: mmdebstrap {suite} from {mirror}")
     with subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
@@ -265,7 +276,7 @@ def _run_mmdebstrap(
         errors="replace",
     ) as proc:
         assert proc.stderr is not None
-        tail = _follow(proc.stderr, lambda line: _mmdebstrap_step(line, progress))
+        tail = _follow(proc.stderr, lambda line: _mmdebstrap_step(line, job.progress))
     if proc.returncode != 0:
         message = f"mmdebstrap could not build the {suite} root filesystem (exit {proc.returncode})"
         _fail(message, tail)
@@ -277,32 +288,26 @@ def _mmdebstrap_step(line: str, progress: Progress) -> None:
         progress(f"base: {line[3:] if line.startswith('I: ') else line}")
 
 
-def _build_role(
-    client: docker.DockerClient,
-    role: str,
-    xrootd: str,
-    base: str,
-    tag: str,
-    progress: Progress,
-    root: Path,
-) -> None:
+def _build_role(job: _Job, role: str, base: str, tag: str) -> None:
     started = time.monotonic()
-    stream = client.api.build(
-        path=str(root / role),
+    stream = job.client.api.build(
+        path=str(job.root / role),
         tag=tag,
         buildargs={"BASE": base},
-        labels=_labels(role, xrootd, root),
+        labels=_labels(role, job.xrootd, job.root),
         rm=True,
         forcerm=True,
         pull=False,  # the base exists only locally
+        # a recipe whose tag was deleted reuses cached layers; --force really rebuilds
+        nocache=job.force,
         decode=True,
         timeout=_BUILD_TIMEOUT_S,
     )
-    tail = _follow(_build_lines(stream), lambda line: _build_step(role, line, progress))
+    tail = _follow(_build_lines(stream), lambda line: _build_step(role, line, job.progress))
     # the classic builder's last line on success (the tag may predate a failed --force build)
     if f"Successfully tagged {tag}" not in tail:
         _fail(f"docker build of the {role} image failed", tail)
-    progress(f"{role}: built {tag} in {time.monotonic() - started:.1f} s")
+    job.progress(f"{role}: built {tag} in {time.monotonic() - started:.1f} s")
 
 
 def _build_lines(stream: Iterable[dict[str, Any]]) -> Iterator[str]:

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.backends import make_backend
+from harness.backends import check_backend, make_backend
 from harness.content import FileContent
 from harness.errors import HarnessError, ReadError
 from harness.events import Events, OpDone, PhaseDone, PhaseStarted, RunStarted, RunStopped, Step
@@ -52,6 +52,7 @@ class Runner:
 
     def __init__(self, scenario: Scenario, settings: Settings, backend: str = "local",
                  events: Events | None = None, source: str = "") -> None:
+        check_backend(backend)
         self.scenario, self.settings, self.backend_name = scenario, settings, backend
         self.events = events or Events()
         self.source = source

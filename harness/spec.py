@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from harness.specfile import load_model
+from harness.specfile import Located, load_model
 from harness.units import parse_size
 
 SCHEMA_VERSION = 1
@@ -36,14 +36,19 @@ class CacheSettings(Frozen):
     cschk: Literal["off", "net", "cache", "both"] = "off"
     extra: tuple[str, ...] = Field((), description="extra config lines appended verbatim")
 
-    @model_validator(mode="after")
-    def _blocksize_ok(self) -> CacheSettings:
-        if self.blocksize % 4096 or not 4096 <= self.blocksize <= 512 * 1024**2:
+    @field_validator("blocksize")
+    @classmethod
+    def _blocksize_ok(cls, value: int) -> int:
+        if value % 4096 or not 4096 <= value <= 512 * 1024**2:
             raise ValueError("blocksize must be a multiple of 4k between 4k and 512M")
-        low, high = self.diskusage
-        if not 0 < low < high <= 1:
+        return value
+
+    @field_validator("diskusage")
+    @classmethod
+    def _diskusage_ok(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] < value[1] <= 1:
             raise ValueError("diskusage must be two fractions 0 < low < high <= 1")
-        return self
+        return value
 
 
 class SiteSpec(Frozen):
@@ -89,13 +94,14 @@ class TopologySpec(Frozen):
         _unique("service", [s.name for s in (*self.origins, *self.caches, *self.clients)])
         sites = _unique("site", [s.name for s in self.sites])
         origins = {o.name for o in self.origins}
-        for item in (*self.origins, *self.caches, *self.clients):
-            _member(item.site, sites, f"site of {item.name}")
-        for cache in self.caches:
-            _member(cache.origin, origins, f"origin of cache {cache.name}")
-        for link in self.links:
-            _member(link.a, sites, "link end a")
-            _member(link.b, sites, "link end b")
+        for group in ("origins", "caches", "clients"):
+            for i, item in enumerate(getattr(self, group)):
+                _member(item.site, sites, (group, i, "site"))
+        for i, cache in enumerate(self.caches):
+            _member(cache.origin, origins, ("caches", i, "origin"))
+        for i, link in enumerate(self.links):
+            _member(link.a, sites, ("links", i, "a"))
+            _member(link.b, sites, ("links", i, "b"))
         return self
 
     def cache(self, name: str) -> CacheSpec:
@@ -159,11 +165,11 @@ class Scenario(Frozen):
     def _phases_ok(self) -> Scenario:
         names = {s.name for s in (*self.topology.origins, *self.topology.caches)}
         _unique("phase", [p.label for p in self.phases])
-        for phase in self.phases:
+        for i, phase in enumerate(self.phases):
             if phase.via is not None:
-                _member(phase.via, names, f"via of phase {phase.label}")
+                _member(phase.via, names, ("phases", i, "via"))
             if phase.kind != "direct" and not self.topology.caches:
-                raise ValueError(f"phase {phase.label} reads through a cache but the topology has none")
+                raise Located(("phases", i, "kind"), f"{phase.kind} reads through a cache but the topology has none")
         return self
 
 
@@ -181,6 +187,6 @@ def _unique(what: str, names: list[str]) -> set[str]:
     return seen
 
 
-def _member(name: str, names: set[str], what: str) -> None:
+def _member(name: str, names: set[str], loc: tuple[str | int, ...]) -> None:
     if name not in names:
-        raise ValueError(f"{what}: {name!r} is not defined (known: {', '.join(sorted(names))})")
+        raise Located(loc, f"{name!r} is not defined (known: {', '.join(sorted(names))})")

@@ -19,6 +19,18 @@ Model = TypeVar("Model", bound=BaseModel)
 LinePath = tuple[str | int, ...]
 
 
+class Located(ValueError):
+    """A validation error raised by a model-level check, pointing below the model.
+
+    Cross-field checks (``caches[0].origin`` names an unknown origin) run on the whole
+    model, so pydantic locates them at the model; ``loc`` says which field is at fault.
+    """
+
+    def __init__(self, loc: LinePath, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 def load_model(path: Path, model: type[Model]) -> Model:
     """Read ``path`` as YAML and validate it as ``model``; raise SpecError on any problem."""
     text = _read(path)
@@ -69,6 +81,9 @@ def _index_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int]) ->
 def _spec_error(name: str, exc: ValidationError, lines: dict[LinePath, int]) -> SpecError:
     first = exc.errors(include_url=False)[0]
     loc: LinePath = tuple(part for part in first["loc"] if isinstance(part, str | int))
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, Located):
+        loc = (*loc, *cause.loc)
     line = _nearest_line(loc, lines)
     field = ".".join(str(part) for part in loc) or "(document)"
     return SpecError(name, line, field, _problem(first))

@@ -16,6 +16,13 @@ from harness.spec import CacheSpec, TopologySpec
 from harness.xrdconf import CacheConfig, Monitoring, OriginConfig, ServerPaths, render_cache, render_origin
 
 LOG_TAIL_LINES = 15
+Ready = Callable[[Service, float], None]
+
+
+def log_then_ping(service: Service, timeout_s: float) -> None:
+    """Default readiness: the log's ``initialization completed``, then a kXR_ping answer."""
+    wait_log_ready(service, service.placement.name, timeout_s)
+    wait_xrd_ping(service.placement.root_url, service.placement.name, timeout_s)
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class Topology:
     monitoring: MonitorPorts
     start_timeout_s: float
     on_config: Callable[[str, str], None] = lambda _name, _text: None
+    ready: Ready = log_then_ping
     servers: dict[str, Server] = field(default_factory=dict)
 
     def __enter__(self) -> Topology:
@@ -84,8 +92,7 @@ class Topology:
         self.on_config(placement.name, config)
         service = self.backend.start(placement, config, {})
         try:
-            wait_log_ready(service, placement.name, self.start_timeout_s)
-            wait_xrd_ping(placement.root_url, placement.name, self.start_timeout_s)
+            self.ready(service, self.start_timeout_s)
         except TopologyError as exc:
             exc.add_note(f"--- last lines of the {placement.name} log ---\n" + _tail(service.log_text()))
             raise

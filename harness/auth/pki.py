@@ -70,14 +70,14 @@ __all__ = [
 PROXY_CERT_INFO_OID = ObjectIdentifier("1.3.6.1.5.5.7.1.14")
 PROXY_CERT_INFO_INHERIT_ALL = bytes.fromhex("300c300a06082b06010505071501")
 # 5.5.3 rejects GeneralizedTime dates; 2049-12-31 is the last safe UTCTime day.
-LATEST_NOT_AFTER = dt.datetime(2049, 12, 31, tzinfo=dt.timezone.utc)
+LATEST_NOT_AFTER = dt.datetime(2049, 12, 31, tzinfo=dt.UTC)
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _WS = " \t\n\v\f\r"
 _WS_RE = re.compile(f"[{_WS}]+")
 _BASE_DN = (("DC", "test"), ("DC", "xcache-harness"))
 
 
-class ProxyVariant(str, enum.Enum):
+class ProxyVariant(enum.StrEnum):
     """Which proxy of a user to use; the negative ones exist for the auth matrix."""
 
     PLAIN = "plain"  # RFC 3820 proxy without VOMS attributes
@@ -247,23 +247,32 @@ class Pki:
 # --------------------------------------------------------------------------- public helpers
 
 
-def write_pki(spec: PkiSpec, root: Path, *, now: dt.datetime | None = None,
-              voms_proxy_fake: str | None = None) -> Pki:
+def write_pki(
+    spec: PkiSpec, root: Path, *, now: dt.datetime | None = None, voms_proxy_fake: str | None = None
+) -> Pki:
     """Write the tree described by ``spec`` under ``root`` (created, must be empty or absent).
 
     ``root`` and its parents must be traversable by the server user; directories made here are
     0755, key and proxy files 0600. Raises :class:`EnvironmentMissing` if VOMS users are
     requested and ``voms-proxy-fake`` is not installed.
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     vpf = voms_proxy_fake or shutil.which("voms-proxy-fake")
     if any(u.vo for u in spec.users) and not vpf:
-        raise EnvironmentMissing("voms-proxy-fake not found (Debian package voms-clients); needed for VOMS proxies")
+        raise EnvironmentMissing(
+            "voms-proxy-fake not found (Debian package voms-clients); needed for VOMS proxies"
+        )
     return _Writer(spec, root, now, vpf or "").write()
 
 
-def make_proxy(user_cert: x509.Certificate, user_key: rsa.RSAPrivateKey, *, not_before: dt.datetime,
-               not_after: dt.datetime, bits: int = 2048) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+def make_proxy(
+    user_cert: x509.Certificate,
+    user_key: rsa.RSAPrivateKey,
+    *,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+    bits: int = 2048,
+) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     """An RFC 3820 impersonation proxy of ``user_cert`` (critical ProxyCertInfo, inheritAll)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     serial = secrets.randbits(31) | 1
@@ -276,8 +285,12 @@ def make_proxy(user_cert: x509.Certificate, user_key: rsa.RSAPrivateKey, *, not_
         .serial_number(serial)
         .not_valid_before(not_before)
         .not_valid_after(min(not_after, user_cert.not_valid_after_utc))
-        .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
-        .add_extension(x509.UnrecognizedExtension(PROXY_CERT_INFO_OID, PROXY_CERT_INFO_INHERIT_ALL), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True
+        )
+        .add_extension(
+            x509.UnrecognizedExtension(PROXY_CERT_INFO_OID, PROXY_CERT_INFO_INHERIT_ALL), critical=True
+        )
     )
     return builder.sign(user_key, hashes.SHA256()), key
 
@@ -295,9 +308,16 @@ def subject_hash(name: x509.Name) -> str:
 
 def dn_slash(name: x509.Name) -> str:
     """OpenSSL ``-nameopt compat`` form, ``/DC=test/CN=alice``: what .lsc files and logs use."""
-    short = {NameOID.DOMAIN_COMPONENT: "DC", NameOID.COMMON_NAME: "CN", NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
-             NameOID.ORGANIZATION_NAME: "O", NameOID.COUNTRY_NAME: "C", NameOID.LOCALITY_NAME: "L",
-             NameOID.STATE_OR_PROVINCE_NAME: "ST", NameOID.EMAIL_ADDRESS: "emailAddress"}
+    short = {
+        NameOID.DOMAIN_COMPONENT: "DC",
+        NameOID.COMMON_NAME: "CN",
+        NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
+        NameOID.ORGANIZATION_NAME: "O",
+        NameOID.COUNTRY_NAME: "C",
+        NameOID.LOCALITY_NAME: "L",
+        NameOID.STATE_OR_PROVINCE_NAME: "ST",
+        NameOID.EMAIL_ADDRESS: "emailAddress",
+    }
     parts = []
     for rdn in name.rdns:
         parts.append("+".join(f"{short.get(a.oid, a.oid.dotted_string)}={a.value!s}" for a in rdn))
@@ -348,8 +368,18 @@ class _Writer:
         hosts = tuple(self._host(h) for h in self.spec.hosts)
         users = tuple(self._user(u) for u in self.spec.users)
         crl = self._crl(users)
-        return Pki(root=self.root, ca_cert=ca_path, ca_key=ca_key_path, certdir=self.certdir, crl=crl,
-                   vomsdir=vomsdir, untrusted_ca_cert=bad_ca_path, hosts=hosts, users=users, voms_signers=signers)
+        return Pki(
+            root=self.root,
+            ca_cert=ca_path,
+            ca_key=ca_key_path,
+            certdir=self.certdir,
+            crl=crl,
+            vomsdir=vomsdir,
+            untrusted_ca_cert=bad_ca_path,
+            hosts=hosts,
+            users=users,
+            voms_signers=signers,
+        )
 
     # ---- certificates
 
@@ -360,31 +390,47 @@ class _Writer:
         cert = (
             self._builder(name, name, key)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            )
             .add_extension(ski, critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
+            )
             .sign(key, hashes.SHA256())
         )
         return cert, key
 
-    def _leaf(self, subject: x509.Name, issuer: tuple[x509.Certificate, rsa.RSAPrivateKey],
-              sans: list[x509.GeneralName] | None = None) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    def _leaf(
+        self,
+        subject: x509.Name,
+        issuer: tuple[x509.Certificate, rsa.RSAPrivateKey],
+        sans: list[x509.GeneralName] | None = None,
+    ) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
         key = self._rsa()
         issuer_cert, issuer_key = issuer
         builder = (
             self._builder(subject, issuer_cert.subject, key)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, True, True, False, False, False, False, False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                           critical=False)
+            .add_extension(
+                x509.KeyUsage(True, False, True, True, False, False, False, False, False), critical=True
+            )
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                critical=False,
+            )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+            )
         )
         if sans:
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
         return builder.sign(issuer_key, hashes.SHA256()), key
 
-    def _builder(self, subject: x509.Name, issuer: x509.Name, key: rsa.RSAPrivateKey) -> x509.CertificateBuilder:
+    def _builder(
+        self, subject: x509.Name, issuer: x509.Name, key: rsa.RSAPrivateKey
+    ) -> x509.CertificateBuilder:
         return (
             x509.CertificateBuilder()
             .subject_name(subject)
@@ -401,7 +447,9 @@ class _Writer:
         sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "::1")]
         cert, key = self._leaf(_name(spec.name, "hosts"), self.ca, sans)
         where = self._dir("hosts", spec.name)
-        return HostCreds(spec.name, self._pem(where / "hostcert.pem", cert), self._key(where / "hostkey.pem", key), dns)
+        return HostCreds(
+            spec.name, self._pem(where / "hostcert.pem", cert), self._key(where / "hostkey.pem", key), dns
+        )
 
     def _voms_server(self, spec: VomsServerSpec, vomsdir: Path) -> Path:
         cert, key = self._leaf(_name(f"voms.{spec.vo}", "voms"), self.ca, [x509.DNSName(spec.host)])
@@ -412,7 +460,9 @@ class _Writer:
         lsc.write_text(f"{dn_slash(cert.subject)}\n{dn_slash(cert.issuer)}\n")
         lsc.chmod(0o644)
         if self.spec.negatives:  # same issuer, a DN no .lsc lists
-            bad, bad_key = self._leaf(_name(f"rogue-voms.{spec.vo}", "voms"), self.ca, [x509.DNSName(spec.host)])
+            bad, bad_key = self._leaf(
+                _name(f"rogue-voms.{spec.vo}", "voms"), self.ca, [x509.DNSName(spec.host)]
+            )
             bad_where = self._dir("untrusted", "voms", spec.vo)
             self._pem(bad_where / "vomscert.pem", bad)
             self._key(bad_where / "vomskey.pem", bad_key)
@@ -426,26 +476,37 @@ class _Writer:
         proxies_dir = self._dir("users", spec.name, "proxies")
         cert_path, key_path = self._pem(where / "usercert.pem", cert), self._key(where / "userkey.pem", key)
         hours = dt.timedelta(hours=self.spec.proxy_hours)
-        proxies = {ProxyVariant.PLAIN: self._proxy_file(proxies_dir, ProxyVariant.PLAIN, cert, key,
-                                                        self.now + hours)}
+        proxies = {
+            ProxyVariant.PLAIN: self._proxy_file(proxies_dir, ProxyVariant.PLAIN, cert, key, self.now + hours)
+        }
         if self.spec.negatives:
-            proxies[ProxyVariant.EXPIRED] = self._proxy_file(proxies_dir, ProxyVariant.EXPIRED, cert, key,
-                                                             self.now - dt.timedelta(hours=1))
+            proxies[ProxyVariant.EXPIRED] = self._proxy_file(
+                proxies_dir, ProxyVariant.EXPIRED, cert, key, self.now - dt.timedelta(hours=1)
+            )
             bad_cert, bad_key = self._leaf(_name(spec.name, "users"), self.bad_ca)
             bad_dir = self._dir("untrusted", "users", spec.name)
             self._pem(bad_dir / "usercert.pem", bad_cert)
             self._key(bad_dir / "userkey.pem", bad_key)
-            proxies[ProxyVariant.UNTRUSTED_CA] = self._proxy_file(proxies_dir, ProxyVariant.UNTRUSTED_CA, bad_cert,
-                                                                  bad_key, self.now + hours)
+            proxies[ProxyVariant.UNTRUSTED_CA] = self._proxy_file(
+                proxies_dir, ProxyVariant.UNTRUSTED_CA, bad_cert, bad_key, self.now + hours
+            )
         if spec.vo:
             proxies.update(self._voms_proxies(spec, cert_path, key_path, proxies_dir))
-        return UserCreds(spec.name, dn_slash(cert.subject), cert_path, key_path, spec.robot,
-                         tuple(proxies.items()))
+        return UserCreds(
+            spec.name, dn_slash(cert.subject), cert_path, key_path, spec.robot, tuple(proxies.items())
+        )
 
-    def _proxy_file(self, where: Path, variant: ProxyVariant, cert: x509.Certificate, key: rsa.RSAPrivateKey,
-                    not_after: dt.datetime) -> Path:
-        proxy, proxy_key = make_proxy(cert, key, not_before=self.not_before, not_after=not_after,
-                                      bits=self.spec.key_bits)
+    def _proxy_file(
+        self,
+        where: Path,
+        variant: ProxyVariant,
+        cert: x509.Certificate,
+        key: rsa.RSAPrivateKey,
+        not_after: dt.datetime,
+    ) -> Path:
+        proxy, proxy_key = make_proxy(
+            cert, key, not_before=self.not_before, not_after=not_after, bits=self.spec.key_bits
+        )
         pem = proxy.public_bytes(serialization.Encoding.PEM) + _key_pem(proxy_key)
         pem += cert.public_bytes(serialization.Encoding.PEM)
         return _write_private(where / f"{variant.value}.pem", pem)
@@ -454,41 +515,95 @@ class _Writer:
         server = next(v for v in self.spec.voms_servers() if v.vo == spec.vo)
         signer = self.root / "voms" / server.vo
         hours = str(self.spec.proxy_hours)
-        out = {ProxyVariant.VOMS: self._fake(spec, server, cert, key, signer, where / "voms.pem",
-                                             ["-hours", hours, "-vomslife", hours])}
+        out = {
+            ProxyVariant.VOMS: self._fake(
+                spec, server, cert, key, signer, where / "voms.pem", ["-hours", hours, "-vomslife", hours]
+            )
+        }
         if self.spec.negatives:
             # AC valid for 1 h starting 2 h ago: expired an hour ago, proxy itself still valid.
-            out[ProxyVariant.EXPIRED_AC] = self._fake(spec, server, cert, key, signer, where / "expired_ac.pem",
-                                                      ["-hours", hours, "-vomslife", "1", "-pastac", "2:00"])
+            out[ProxyVariant.EXPIRED_AC] = self._fake(
+                spec,
+                server,
+                cert,
+                key,
+                signer,
+                where / "expired_ac.pem",
+                ["-hours", hours, "-vomslife", "1", "-pastac", "2:00"],
+            )
             bad_signer = self.root / "untrusted" / "voms" / server.vo
-            out[ProxyVariant.UNTRUSTED_VOMS] = self._fake(spec, server, cert, key, bad_signer,
-                                                          where / "untrusted_voms.pem",
-                                                          ["-hours", hours, "-vomslife", hours])
+            out[ProxyVariant.UNTRUSTED_VOMS] = self._fake(
+                spec,
+                server,
+                cert,
+                key,
+                bad_signer,
+                where / "untrusted_voms.pem",
+                ["-hours", hours, "-vomslife", hours],
+            )
         return out
 
-    def _fake(self, spec: UserSpec, server: VomsServerSpec, cert: Path, key: Path, signer: Path, out: Path,
-              extra: list[str]) -> Path:
-        cmd = [self.vpf, "-rfc", "-quiet", "-bits", str(self.spec.key_bits), "-certdir", str(self.certdir),
-               "-cert", str(cert), "-key", str(key),
-               "-hostcert", str(signer / "vomscert.pem"), "-hostkey", str(signer / "vomskey.pem"),
-               "-voms", server.vo, "-uri", f"{server.host}:{server.port}", *extra, "-out", str(out)]
+    def _fake(
+        self,
+        spec: UserSpec,
+        server: VomsServerSpec,
+        cert: Path,
+        key: Path,
+        signer: Path,
+        out: Path,
+        extra: list[str],
+    ) -> Path:
+        cmd = [
+            self.vpf,
+            "-rfc",
+            "-quiet",
+            "-bits",
+            str(self.spec.key_bits),
+            "-certdir",
+            str(self.certdir),
+            "-cert",
+            str(cert),
+            "-key",
+            str(key),
+            "-hostcert",
+            str(signer / "vomscert.pem"),
+            "-hostkey",
+            str(signer / "vomskey.pem"),
+            "-voms",
+            server.vo,
+            "-uri",
+            f"{server.host}:{server.port}",
+            *extra,
+            "-out",
+            str(out),
+        ]
         for fqan in spec.full_fqans():
             cmd += ["-fqan", fqan]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TZ": "UTC", "HOME": str(self.root)}
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, check=False)
         if done.returncode != 0 or not out.is_file():
-            raise HarnessError(f"voms-proxy-fake failed for {spec.name} ({out.name}), rc={done.returncode}: "
-                               f"{(done.stderr or done.stdout).strip()[-500:]}")
+            raise HarnessError(
+                f"voms-proxy-fake failed for {spec.name} ({out.name}), rc={done.returncode}: "
+                f"{(done.stderr or done.stdout).strip()[-500:]}"
+            )
         out.chmod(0o600)
         return out
 
     def _crl(self, users: tuple[UserCreds, ...]) -> Path:
         ca_cert, ca_key = self.ca
-        builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
-                   .last_update(self.not_before).next_update(self.not_after))
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(ca_cert.subject)
+            .last_update(self.not_before)
+            .next_update(self.not_after)
+        )
         for serial in self.revoked_serials:
             builder = builder.add_revoked_certificate(
-                x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(self.not_before).build())
+                x509.RevokedCertificateBuilder()
+                .serial_number(serial)
+                .revocation_date(self.not_before)
+                .build()
+            )
         crl = builder.sign(ca_key, hashes.SHA256())
         path = self.certdir / f"{subject_hash(ca_cert.subject)}.r0"
         path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
@@ -544,8 +659,11 @@ def _name(cn: str, ou: str | None = None) -> x509.Name:
 
 def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
     # Traditional "RSA PRIVATE KEY" PEM: read by XrdCryptossl, Globus-era tools and voms-proxy-fake.
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
 
 
 def _write_private(path: Path, data: bytes) -> Path:
@@ -584,7 +702,7 @@ def _der_oid(oid: ObjectIdentifier) -> bytes:
     return _der(0x06, bytes(body))
 
 
-def _canon_atv(attr: x509.NameAttribute) -> bytes:
+def _canon_atv(attr: x509.NameAttribute[str | bytes]) -> bytes:
     value = attr.value
     if not isinstance(value, str):
         raise ValueError(f"cannot canonicalise non-string name attribute {attr.oid.dotted_string}")

@@ -65,7 +65,7 @@ WLCG_ANY_AUDIENCE = "https://wlcg.cern.ch/jwt/v1/any"  # always accepted by scit
 _TEN_YEARS = 10 * 365 * 24 * 3600
 
 
-class Signing(str, enum.Enum):
+class Signing(enum.StrEnum):
     """How a minted token is signed; everything but VALID must be rejected by a server."""
 
     VALID = "valid"  # ES256 with the published key and its kid
@@ -154,8 +154,9 @@ class TokenIssuer:
         return {"issuer": self.url, "jwks_uri": self.url + "/jwks.json"}
 
     def public_pem(self) -> bytes:
-        return self.key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     def mint(self, spec: TokenSpec, *, now: int | None = None) -> str:
         """A compact JWS for ``spec``; never logged."""
@@ -172,7 +173,9 @@ class TokenIssuer:
         # HS256 with the public key as the HMAC secret; PyJWT refuses PEM secrets, so sign by hand.
         head = {"alg": "HS256", "typ": "JWT", "kid": self.kid}
         signing_input = _compact(head, claims, None)
-        return _compact(head, claims, hmac.new(self.public_pem(), signing_input.encode(), hashlib.sha256).digest())
+        return _compact(
+            head, claims, hmac.new(self.public_pem(), signing_input.encode(), hashlib.sha256).digest()
+        )
 
     def verify(self, token: str, audience: str | None = None) -> dict[str, Any]:
         """Check a token against this issuer's JWKS the way a server should (for self-tests)."""
@@ -180,12 +183,22 @@ class TokenIssuer:
         keys = {k["kid"]: jwt.PyJWK(k) for k in self.jwks()["keys"]}
         if header.get("kid") not in keys:
             raise jwt.InvalidKeyError(f"kid {header.get('kid')!r} not in JWKS")
-        return jwt.decode(token, keys[header["kid"]], algorithms=["ES256"], issuer=self.url,
-                          audience=audience, options={"verify_aud": audience is not None})
+        return jwt.decode(
+            token,
+            keys[header["kid"]],
+            algorithms=["ES256"],
+            issuer=self.url,
+            audience=audience,
+            options={"verify_aud": audience is not None},
+        )
 
 
-def negative_variants(base: TokenSpec, *, other_issuer: str = "https://localhost:1/not-configured",
-                      other_audience: str = "https://other.example") -> dict[str, TokenSpec]:
+def negative_variants(
+    base: TokenSpec,
+    *,
+    other_issuer: str = "https://localhost:1/not-configured",
+    other_audience: str = "https://other.example",
+) -> dict[str, TokenSpec]:
     """The token cases a server must reject, each derived from a valid ``base``."""
     rep = dataclasses.replace
     return {
@@ -215,8 +228,14 @@ def write_token(token: str, path: Path, *, owner: str | None = None) -> Path:
     return path
 
 
-def seed_key_cache(xdg_cache_home: Path, issuers: Iterable[TokenIssuer], *, owner: str | None = "xrootd",
-                   now: int | None = None, valid_for_s: int = _TEN_YEARS) -> Path:
+def seed_key_cache(
+    xdg_cache_home: Path,
+    issuers: Iterable[TokenIssuer],
+    *,
+    owner: str | None = "xrootd",
+    now: int | None = None,
+    valid_for_s: int = _TEN_YEARS,
+) -> Path:
     """Pre-load scitokens-cpp 0.7.3's key cache so the server never fetches the JWKS.
 
     Row format (scitokens_cache.cpp): ``keycache(issuer, keys)`` with ``keys`` =
@@ -231,8 +250,10 @@ def seed_key_cache(xdg_cache_home: Path, issuers: Iterable[TokenIssuer], *, owne
     for d in (xdg_cache_home, db.parent):
         d.chmod(0o700)
     with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS keycache (issuer text UNIQUE PRIMARY KEY NOT NULL, "
-                     "keys text NOT NULL)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS keycache (issuer text UNIQUE PRIMARY KEY NOT NULL, "
+            "keys text NOT NULL)"
+        )
         for issuer in issuers:
             row = json.dumps({"jwks": issuer.jwks(), "next_update": until, "expires": until})
             conn.execute("INSERT OR REPLACE INTO keycache (issuer, keys) VALUES (?, ?)", (issuer.url, row))
@@ -251,7 +272,9 @@ class IssuerServer:
     Use as a context manager; the server thread stops on exit.
     """
 
-    def __init__(self, cert: Path, key: Path, *, hostname: str = "localhost", bind: str = "127.0.0.1") -> None:
+    def __init__(
+        self, cert: Path, key: Path, *, hostname: str = "localhost", bind: str = "127.0.0.1"
+    ) -> None:
         self._cert, self._key, self._hostname, self._bind = cert, key, hostname, bind
         self._docs: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -278,8 +301,12 @@ class IssuerServer:
         if parts.port != self.port:
             raise UserError(f"issuer {issuer.url} is not on this server (port {self.port})")
         with self._lock:
-            self._docs[parts.path + "/.well-known/openid-configuration"] = _json(issuer.openid_configuration())
-            self._docs[f"/.well-known/oauth-authorization-server{parts.path}"] = _json(issuer.openid_configuration())
+            self._docs[parts.path + "/.well-known/openid-configuration"] = _json(
+                issuer.openid_configuration()
+            )
+            self._docs[f"/.well-known/oauth-authorization-server{parts.path}"] = _json(
+                issuer.openid_configuration()
+            )
             self._docs[parts.path + "/jwks.json"] = _json(issuer.jwks())
 
     def __enter__(self) -> IssuerServer:
@@ -292,8 +319,9 @@ class IssuerServer:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -305,7 +333,7 @@ class IssuerServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+            def do_GET(self) -> None:  # http.server API name
                 path = urlsplit(self.path).path
                 with server._lock:
                     server._hits.append(path)
@@ -317,7 +345,7 @@ class IssuerServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr
+            def log_message(self, format: str, *args: Any) -> None:  # silence stderr
                 return
 
         return Handler
@@ -353,10 +381,19 @@ def _tamper(token: str) -> str:
 
 def _jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> dict[str, str]:
     nums = key.public_key().public_numbers()
-    return {"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
-            "x": _b64(nums.x.to_bytes(32, "big")), "y": _b64(nums.y.to_bytes(32, "big"))}
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "alg": "ES256",
+        "use": "sig",
+        "kid": kid,
+        "x": _b64(nums.x.to_bytes(32, "big")),
+        "y": _b64(nums.y.to_bytes(32, "big")),
+    }
 
 
 def _kid(key: ec.EllipticCurvePrivateKey) -> str:
-    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return "harness-" + hashlib.sha256(der).hexdigest()[:16]

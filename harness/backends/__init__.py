@@ -10,8 +10,15 @@ from harness.errors import UserError
 BACKENDS = ("local",)
 
 
+def check_backend(name: str) -> None:
+    """Reject an unknown backend name before anything is started or written."""
+    if name not in BACKENDS:
+        raise UserError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
+
+
 def make_backend(name: str, run_dir: Path, server_user: str = "xrootd") -> Backend:
     """Build the named backend; unknown names list the valid ones."""
+    check_backend(name)
     if name == "local":
         from harness.backends.local import LocalBackend
 
@@ -19,4 +26,4 @@ def make_backend(name: str, run_dir: Path, server_user: str = "xrootd") -> Backe
     raise UserError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
 
 
-__all__ = ["BACKENDS", "Backend", "Placement", "Role", "Service", "make_backend"]
+__all__ = ["BACKENDS", "check_backend", "Backend", "Placement", "Role", "Service", "make_backend"]

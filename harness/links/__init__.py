@@ -41,7 +41,22 @@ _WHERE = {
     "TokenBucket": "shaping",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "METHODS",
+    "DelayLine",
+    "Forward",
+    "LinkMeasurement",
+    "LinkSpec",
+    "Relay",
+    "RelayConfig",
+    "RelayProcess",
+    "RelayReady",
+    "TokenBucket",
+    "available_methods",
+    "choose_method",
+    "measure_link",
+    "parse_ready_line",
+]
 
 
 def __getattr__(name: str) -> object:

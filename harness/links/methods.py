@@ -37,7 +37,21 @@ METHODS = ("netem", "tbf", "nfqueue", "relay")
 # the command exits, so nothing is left behind on the host whatever happens.
 _PROBES: dict[str, list[str]] = {
     "netem": ["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"],
-    "tbf": ["tc", "qdisc", "add", "dev", "lo", "root", "tbf", "rate", "100mbit", "burst", "32kbit", "latency", "400ms"],
+    "tbf": [
+        "tc",
+        "qdisc",
+        "add",
+        "dev",
+        "lo",
+        "root",
+        "tbf",
+        "rate",
+        "100mbit",
+        "burst",
+        "32kbit",
+        "latency",
+        "400ms",
+    ],
     "nfqueue": ["iptables", "-A", "OUTPUT", "-j", "NFQUEUE", "--queue-num", "0", "--queue-bypass"],
 }
 
@@ -164,7 +178,7 @@ class RelayProcess:
         # The child imports harness.links.relay from this very tree, wherever the cwd is.
         root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (lives until stop())
         self._proc = subprocess.Popen(
             self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, env=env
         )
@@ -192,7 +206,9 @@ class RelayProcess:
                 if sel.select(remaining):
                     chunk = os.read(out.fileno(), 4096)
                     if not chunk:
-                        err2 = ServiceStartError(f"relay exited before ready (rc={self._proc.wait(5)}): {self.argv}")
+                        err2 = ServiceStartError(
+                            f"relay exited before ready (rc={self._proc.wait(5)}): {self.argv}"
+                        )
                         err2.add_note(self.stderr_text())
                         raise err2
                     buf += chunk

@@ -10,9 +10,12 @@ so this is transparent by name); the relay forwards each connection to its targe
   (``rtt_ms`` after accept), so a new connection costs a round trip as on a real link.
 * **Rate**: one token bucket per direction, shared by every connection and every listen
   port of this relay (one relay process = one link), like a real link's capacity.
-* **Backpressure**: a direction of a connection stops reading its source once it holds
-  about one bandwidth-delay product plus a margin (``shaping.buffer_limit_bytes``), so the
-  sender's TCP window closes instead of the relay buffering without bound.
+* **Bounded buffering**: the queue waiting for the rate is bounded link-wide to ~5 ms of
+  traffic (``shaping.queue_limit_bytes``), and each direction of each connection stops
+  reading its source once it holds about one bandwidth-delay product plus a margin
+  (``shaping.buffer_limit_bytes``, against slow receivers). The relay then stops reading,
+  so the sender's TCP window closes (backpressure) instead of the relay buffering without
+  bound. Its sockets' receive buffers are capped too, so little hides in the kernel.
 * **Probe endpoint** (``--probe-port``): a built-in measurement service reached *through
   the same shaping*, so the link can be measured with no server on the far side.
   Protocol: the client sends one line, ``PING\\n`` (then every byte is echoed back) or
@@ -33,14 +36,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
+import socket
+import struct
 import sys
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, cast
-from collections.abc import Coroutine
 
-from .shaping import DelayLine, TokenBucket, buffer_limit_bytes, mbit_to_bytes_per_s, piece_size
+from .shaping import (
+    DelayLine,
+    TokenBucket,
+    buffer_limit_bytes,
+    mbit_to_bytes_per_s,
+    piece_size,
+    queue_limit_bytes,
+    socket_buffer_bytes,
+)
 
 READY_PREFIX = "relay ready "
 STOPPED_PREFIX = "relay stopped "
@@ -109,33 +123,68 @@ class RelayConfig:
 
 
 class _Direction:
-    """One direction of the link: the shared bucket plus what every pipe in it needs."""
+    """One direction of the link: the shared bucket, its queue bound, per-pipe settings.
 
-    __slots__ = ("bucket", "delay_s", "piece", "limit", "bytes")
+    Connections that find the bottleneck queue full stop reading and wait here; one timer
+    resumes them all when the queue has drained to its bound, so the queue stays bounded
+    link-wide however many connections share the link (as a router buffer would).
+    """
 
-    def __init__(self, config: RelayConfig) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, config: RelayConfig) -> None:
         rate = mbit_to_bytes_per_s(config.rate_mbit) if config.rate_mbit else None
-        self.bucket = TokenBucket(rate) if rate else None
+        self.loop = loop
+        self.bucket = TokenBucket(rate, now=loop.time()) if rate else None
+        self.queue = queue_limit_bytes(rate) if rate else 0
         self.delay_s = config.rtt_ms / 2000.0
         self.piece = piece_size(rate)
         self.limit = config.buffer_bytes or buffer_limit_bytes(rate, config.rtt_ms / 1000.0)
         self.bytes = 0
+        self.waiting: set[_Pipe] = set()
+        self.timer: asyncio.TimerHandle | None = None
+
+    def congested(self, now: float) -> bool:
+        return self.bucket is not None and self.bucket.backlog(now) > self.queue
+
+    def wait(self, pipe: _Pipe, now: float) -> None:
+        self.waiting.add(pipe)
+        if self.timer is None and self.bucket is not None:
+            self.timer = self.loop.call_at(self.bucket.when_backlog_at_most(self.queue, now), self.wake)
+
+    def wake(self) -> None:
+        self.timer = None
+        waiting, self.waiting = self.waiting, set()
+        for pipe in waiting:
+            pipe.maybe_resume_source()
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.waiting.clear()
 
 
-class _End(asyncio.Protocol):
-    """One socket of a relayed connection (the client's or the target's)."""
+class _End(asyncio.BufferedProtocol):
+    """One socket of a relayed connection (the client's or the target's).
 
-    def __init__(self, conn: _Conn) -> None:
+    Reads at most one piece at a time (``get_buffer``), so one read never overshoots the
+    link's queue by more than a piece.
+    """
+
+    def __init__(self, conn: _Conn, piece: int) -> None:
         self.conn = conn
         self.transport: asyncio.Transport | None = None
         self.reading_paused = False
+        self.view = memoryview(bytearray(piece))
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+        _set_buffer(transport, socket.SO_RCVBUF, self.conn.relay.rcvbuf)
         self.conn.made(self)
 
-    def data_received(self, data: bytes) -> None:
-        self.conn.pipe_from(self).feed(data)
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.conn.pipe_from(self).feed(bytes(self.view[:nbytes]))
 
     def eof_received(self) -> bool:
         self.conn.pipe_from(self).feed_eof()
@@ -161,9 +210,9 @@ class _End(asyncio.Protocol):
 class _Pipe:
     """One direction of one connection: src → (shared bucket) → own delay line → dst."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, direction: _Direction, src: _End, dst: _End) -> None:
-        self.loop, self.direction, self.src, self.dst = loop, direction, src, dst
-        self.line: DelayLine[bytes | memoryview | None] = DelayLine(direction.delay_s)
+    def __init__(self, direction: _Direction, src: _End, dst: _End) -> None:
+        self.loop, self.direction, self.src, self.dst = direction.loop, direction, src, dst
+        self.line: DelayLine[bytes | None] = DelayLine(direction.delay_s)
         self.not_before = 0.0
         self.timer: asyncio.TimerHandle | None = None
         self.eof_queued = False
@@ -177,17 +226,13 @@ class _Pipe:
         if self.done or self.eof_queued:
             return
         d, now, n = self.direction, self.loop.time(), len(data)
-        if d.bucket is None:
-            self.line.push(data, n, max(now, self.not_before))
-        elif n <= d.piece:
-            self.line.push(data, n, max(d.bucket.reserve(n, now), self.not_before))
-        else:
-            view = memoryview(data)
-            for i in range(0, n, d.piece):
-                piece = view[i : i + d.piece]
-                self.line.push(piece, len(piece), max(d.bucket.reserve(len(piece), now), self.not_before))
+        departed = d.bucket.reserve(n, now) if d.bucket is not None else now
+        self.line.push(data, n, max(departed, self.not_before))
         if self.inflight() > d.limit:
+            self.src.pause_source()  # resumed by flush() or the receiver's resume_writing()
+        elif d.congested(now):
             self.src.pause_source()
+            d.wait(self, now)
         self.arm()
 
     def feed_eof(self) -> None:
@@ -227,7 +272,12 @@ class _Pipe:
         self.arm()
 
     def maybe_resume_source(self) -> None:
-        if self.src.reading_paused and self.inflight() <= self.direction.limit:
+        if not self.src.reading_paused or self.done or self.inflight() > self.direction.limit:
+            return
+        now = self.loop.time()
+        if self.direction.congested(now):
+            self.direction.wait(self, now)
+        else:
             self.src.resume_source()
 
     def drop(self) -> None:
@@ -244,9 +294,9 @@ class _Conn:
 
     def __init__(self, relay: Relay, target: tuple[str, int]) -> None:
         self.relay, self.target = relay, target
-        self.client, self.server = _End(self), _End(self)
-        self.up = _Pipe(relay.loop, relay.up, self.client, self.server)
-        self.down = _Pipe(relay.loop, relay.down, self.server, self.client)
+        self.client, self.server = _End(self, relay.up.piece), _End(self, relay.down.piece)
+        self.up = _Pipe(relay.up, self.client, self.server)
+        self.down = _Pipe(relay.down, self.server, self.client)
         self.closed = False
         self.connect_timer: asyncio.TimerHandle | None = None
 
@@ -305,6 +355,11 @@ class _Conn:
         self.closed = True
         for end in (self.client, self.server):
             if end.transport is not None:
+                # Linger 0: close with an RST, as a refused or broken connection would.
+                sock = end.transport.get_extra_info("socket")
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 end.transport.abort()
         self.relay.conns.discard(self)
 
@@ -321,6 +376,7 @@ class _ProbeEndpoint(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
+        _set_buffer(transport, socket.SO_SNDBUF, 64 * 1024)
 
     def data_received(self, data: bytes) -> None:
         t = self.transport
@@ -378,6 +434,17 @@ class _ProbeEndpoint(asyncio.Protocol):
             self.stop_timer.cancel()
 
 
+def _set_buffer(transport: asyncio.BaseTransport, option: int, nbytes: int) -> None:
+    """Cap a kernel socket buffer (this also stops Linux autotuning it to megabytes).
+
+    Data in kernel buffers on the relay's side is invisible to the shaping: uncapped, the
+    sender's data would sit in up to ~6 MB of them, seconds of queue at 10 Mbit/s.
+    """
+    sock = transport.get_extra_info("socket")
+    if sock is not None and nbytes > 0:
+        sock.setsockopt(socket.SOL_SOCKET, option, nbytes)
+
+
 def _is_seconds(word: str) -> bool:
     try:
         return 0 < float(word) < float("inf")
@@ -391,10 +458,11 @@ class Relay:
     def __init__(self, config: RelayConfig) -> None:
         self.config = config
         self.loop = asyncio.get_running_loop()
-        self.up, self.down = _Direction(config), _Direction(config)
+        self.up, self.down = _Direction(self.loop, config), _Direction(self.loop, config)
         self.conns: set[_Conn] = set()
         self.tasks: set[asyncio.Task[None]] = set()
         self.connections = 0
+        self.rcvbuf = socket_buffer_bytes(mbit_to_bytes_per_s(config.rate_mbit) if config.rate_mbit else None)
         self.listening: list[tuple[tuple[str, int], tuple[str, int]]] = []
         self.probe_address: tuple[str, int] | None = None
         self._servers: list[asyncio.Server] = []
@@ -439,11 +507,14 @@ class Relay:
             server.close()
         for conn in list(self.conns):
             conn.abort()
+        self.up.close()
+        self.down.close()
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for server in self._servers:
-            await asyncio.wait_for(server.wait_closed(), timeout=1.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(server.wait_closed(), timeout=1.0)
 
 
 def _bound(server: asyncio.Server) -> tuple[str, int]:
@@ -471,8 +542,12 @@ async def serve(config: RelayConfig) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> RelayConfig:
-    p = argparse.ArgumentParser(prog="python3 -m harness.links.relay", description="TCP relay emulating a WAN link")
-    p.add_argument("--listen", action="append", default=[], type=Forward.parse, metavar="[HOST:]PORT=THOST:TPORT")
+    p = argparse.ArgumentParser(
+        prog="python3 -m harness.links.relay", description="TCP relay emulating a WAN link"
+    )
+    p.add_argument(
+        "--listen", action="append", default=[], type=Forward.parse, metavar="[HOST:]PORT=THOST:TPORT"
+    )
     p.add_argument("--rtt-ms", type=float, required=True, help="round-trip time added (half each way)")
     p.add_argument("--rate-mbit", type=float, default=0.0, help="rate cap per direction, Mbit/s (0: none)")
     p.add_argument("--probe-port", type=parse_address, default=None, metavar="[HOST:]PORT")

@@ -31,9 +31,8 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-#: Smallest buffer a relay direction keeps in flight, whatever the rate and delay: a few of
-#: the 256 KiB chunks asyncio reads at once, so a fast link is never starved by the limit.
-MIN_MARGIN_BYTES = 512 * 1024
+#: Smallest margin over the bandwidth-delay product that one relay connection may hold.
+MIN_MARGIN_BYTES = 256 * 1024
 
 
 def mbit_to_bytes_per_s(rate_mbit: float) -> float:
@@ -47,24 +46,46 @@ def default_burst_bytes(rate_bytes_per_s: float) -> float:
 
 
 def piece_size(rate_bytes_per_s: float | None) -> int:
-    """Largest piece a received chunk is cut into before shaping.
+    """Most bytes the relay reads (and so shapes) at once: ~2 ms of link time.
 
-    Cutting a 256 KiB read into ~2 ms pieces keeps the output smooth at low rates (a whole
-    chunk would arrive in one lump every 200 ms at 10 Mbit/s) without paying per-piece
-    overhead at high rates. Bounded to [16 KiB, 256 KiB].
+    Small pieces keep the output smooth at low rates (a 256 KiB read would arrive as one
+    lump every 200 ms at 10 Mbit/s) and bound how far one read can overshoot the link's
+    queue; at high rates they stay large enough to keep per-read overhead low.
+    Bounded to [8 KiB, 256 KiB].
     """
     if rate_bytes_per_s is None:
         return 256 * 1024
-    return int(min(256 * 1024, max(16 * 1024, rate_bytes_per_s * 0.002)))
+    return int(min(256 * 1024, max(8 * 1024, rate_bytes_per_s * 0.002)))
+
+
+def queue_limit_bytes(rate_bytes_per_s: float) -> int:
+    """Bytes a link direction may hold waiting for the rate (its bottleneck queue).
+
+    About 5 ms of traffic, at least two pieces: enough that the link never idles while the
+    relay refills from a source, small enough that queueing adds little to the RTT of other
+    connections sharing the link (a clean link, not a bloated one).
+    """
+    return int(max(2 * piece_size(rate_bytes_per_s), rate_bytes_per_s * 0.005))
+
+
+def socket_buffer_bytes(rate_bytes_per_s: float | None) -> int:
+    """SO_RCVBUF for the relay's sockets: four pieces, at least 64 KiB (0: leave the default).
+
+    Enough for full speed over loopback or a bridge, where the round trip is microseconds,
+    while keeping the hidden queue in front of the shaping to a few milliseconds.
+    """
+    if rate_bytes_per_s is None:
+        return 0
+    return max(64 * 1024, 4 * piece_size(rate_bytes_per_s))
 
 
 def buffer_limit_bytes(rate_bytes_per_s: float | None, rtt_s: float) -> int:
-    """In-flight bytes one relay direction may hold before it stops reading its source.
+    """In-flight bytes one direction of one connection may hold before the relay stops reading.
 
-    One bandwidth-delay product of the *round trip* (twice what the one-way delay line
-    needs, so the link stays busy), plus a margin of 10 ms of traffic or ``MIN_MARGIN_BYTES``.
-    Past this, the relay pauses reading and the sender's TCP window closes: backpressure.
-    Unlimited rate: 64 MiB, a sanity bound rather than a link property.
+    One bandwidth-delay product of the *round trip* (the delay line needs half of it) plus
+    a margin of 10 ms of traffic, at least ``MIN_MARGIN_BYTES``. It bounds what a slow
+    receiver can make the relay hold; past it, the sender's TCP window closes
+    (backpressure). Unlimited rate: 64 MiB, a sanity bound rather than a link property.
     """
     if rate_bytes_per_s is None:
         return 64 * 1024 * 1024
@@ -81,7 +102,7 @@ class TokenBucket:
     Long-run output never exceeds ``burst + rate * elapsed``.
     """
 
-    __slots__ = ("rate", "burst", "_tokens", "_last")
+    __slots__ = ("_last", "_tokens", "burst", "rate")
 
     def __init__(self, rate_bytes_per_s: float, burst_bytes: float | None = None, now: float = 0.0) -> None:
         if rate_bytes_per_s <= 0:
@@ -110,6 +131,14 @@ class TokenBucket:
             return self._last
         return self._last + (-self._tokens) / self.rate
 
+    def backlog(self, now: float) -> float:
+        """Bytes reserved but not yet departed at ``now`` (the queue at the bottleneck)."""
+        return max(0.0, -(self._tokens + max(0.0, now - self._last) * self.rate))
+
+    def when_backlog_at_most(self, nbytes: float, now: float) -> float:
+        """Earliest time >= ``now`` at which ``backlog`` is down to ``nbytes``."""
+        return max(now, self._last + (-self._tokens - nbytes) / self.rate)
+
 
 class DelayLine(Generic[T]):
     """A FIFO that releases each item a fixed delay after it departed.
@@ -118,7 +147,7 @@ class DelayLine(Generic[T]):
     order they were pushed even if departure times jitter: a byte stream stays intact.
     """
 
-    __slots__ = ("delay", "_items", "_queued_bytes", "_last_release")
+    __slots__ = ("_items", "_last_release", "_queued_bytes", "delay")
 
     def __init__(self, delay_s: float) -> None:
         if delay_s < 0:

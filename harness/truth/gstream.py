@@ -23,6 +23,7 @@ class FileClose:
     b_bypass: int
     remotes: tuple[str, ...]
     received: float
+    attach_t: int = 0  # server clock, whole seconds: says which phase opened the file
 
 
 def parse_gstream(packet: bytes, received: float) -> list[FileClose]:
@@ -51,7 +52,7 @@ def _record(item: dict[str, object], received: float) -> FileClose:
     return FileClose(
         lfn=str(item.get("lfn", "")), size=num("size"), b_hit=num("b_hit"), b_miss=num("b_miss"),
         b_bypass=num("b_bypass"), remotes=tuple(map(str, remotes)) if isinstance(remotes, list) else (),
-        received=received,
+        received=received, attach_t=num("attach_t"),
     )
 
 
@@ -74,11 +75,16 @@ class GStreamCollector:
             return [r for r in self._records if r.received >= moment]
 
     def wait_for(self, lfns: set[str], since: float, timeout_s: float) -> list[FileClose]:
-        """Records received after ``since``; waits up to ``timeout_s`` for one per lfn."""
+        """Records of files attached at or after ``since``; waits up to ``timeout_s`` for one per lfn.
+
+        XCache detaches a file lazily (while its blocks are still being written, the detach
+        is retried later), so a record can arrive after the next phase began: it is assigned
+        by its attach time, not by when it arrived, and may be missing when the wait ends.
+        """
         deadline = time.monotonic() + timeout_s
         with self._changed:
             while True:
-                got = [r for r in self._records if r.received >= since]
+                got = [r for r in self._records if r.attach_t >= int(since) and r.lfn in lfns]
                 left = deadline - time.monotonic()
                 if lfns <= {r.lfn for r in got} or left <= 0:
                     return got

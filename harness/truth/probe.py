@@ -49,20 +49,22 @@ class TruthProbe:
         return self.summary.after(moment, self.timeout_s, port=port)
 
     def _gstream(self, lfns: set[str], start: float) -> CacheCounts | None:
-        records = [r for r in self.gstream.wait_for(lfns, start, self.timeout_s) if r.lfn in lfns]
+        records = self.gstream.wait_for(lfns, start, self.timeout_s)
         if not records:
             return None
         return CacheCounts(sum(r.b_hit for r in records), sum(r.b_miss for r in records),
-                           sum(r.b_bypass for r in records), len(records))
+                           sum(r.b_bypass for r in records), len({r.lfn for r in records}), len(lfns))
 
     def _cinfo(self, lfns: set[str], cache: CacheView) -> CacheCounts | None:
+        # An access record is written when the file detaches: files with no new record
+        # since the last phase have not reported yet (the same lag as the g-stream).
         found: list[CinfoAccess] = []
         for lfn in sorted(lfns):
             access = read_cinfo(cache.run, cache.data_dir, lfn, self._cinfo_seen.get(lfn, 0))
-            if access is not None:
+            if access is not None and access.last_record > self._cinfo_seen.get(lfn, 0):
                 self._cinfo_seen[lfn] = access.last_record
                 found.append(access)
         if not found:
             return None
         return CacheCounts(sum(a.b_hit for a in found), sum(a.b_miss for a in found),
-                           sum(a.b_bypass for a in found), len(found))
+                           sum(a.b_bypass for a in found), len(found), len(lfns))

@@ -22,7 +22,8 @@ class CacheCounts:
     b_hit: int
     b_miss: int
     b_bypass: int
-    files: int
+    files: int  # files this source reported on
+    expected_files: int = 0  # files the phase read
 
     @property
     def hit_ratio(self) -> float | None:
@@ -73,8 +74,11 @@ def _agreement(expectation: Expectation, fraction: float | None,
     off = [f"{name} says {c.hit_ratio:.0%} hits" for name, c in sources.items()
            if c is not None and c.hit_ratio is not None and abs(c.hit_ratio - truth_hit) > AGREE_TOLERANCE]
     missing = [name for name, c in sources.items() if c is None or c.hit_ratio is None]
+    partial = [f"{name} reported {c.files} of {c.expected_files} files" for name, c in sources.items()
+               if c is not None and c.files < c.expected_files]
+    lag = f" ({'; '.join(partial)}: the cache detaches files lazily)" if partial else ""
     if off:
-        return False, f"origin bytes say {truth_hit:.0%} hits, but " + "; ".join(off)
+        return False, f"origin bytes say {truth_hit:.0%} hits, but " + "; ".join(off) + lag
     if missing:
-        return None, f"origin bytes say {truth_hit:.0%} hits; no data from {', '.join(missing)}"
-    return True, f"all sources agree: {truth_hit:.0%} hits"
+        return None, f"origin bytes say {truth_hit:.0%} hits; no data from {', '.join(missing)}" + lag
+    return True, f"all sources agree: {truth_hit:.0%} hits" + lag

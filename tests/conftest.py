@@ -1,0 +1,34 @@
+"""Shared test set-up: every test starts from an environment without ambient credentials."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.settings import Settings
+
+AMBIENT_PREFIXES = ("X509_", "BEARER_TOKEN", "XRD_", "XrdSec", "HARNESS_")
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials or XRootD tuning leaking in from the shell would change what tests see."""
+    for name in list(os.environ):
+        if name.startswith(AMBIENT_PREFIXES):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[Settings]:
+    """Settings for a real run: results in tmp_path, server dirs where user xrootd can reach them.
+
+    pytest's tmp_path lives under a 0700 directory the unprivileged server user cannot enter.
+    """
+    runtime = Path("/tmp/xcache-harness-tests") / uuid.uuid4().hex[:8]
+    runtime.mkdir(parents=True, mode=0o755)
+    os.chmod(runtime.parent, 0o755)
+    yield Settings(results_dir=tmp_path / "results", runtime_dir=runtime)

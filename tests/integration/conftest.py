@@ -1,0 +1,19 @@
+"""Integration tests start real xrootd servers; each is marked so it can be selected."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/integration/" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def needs_xrootd() -> None:
+    if shutil.which("xrootd") is None:
+        pytest.fail("xrootd is not installed: run scripts/bootstrap")

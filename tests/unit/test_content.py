@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import zlib
+
+from harness.content import BLOCK, FileContent
+
+
+def test_any_range_matches_the_streamed_file() -> None:
+    content = FileContent(7, "/a b+c.root", 3 * BLOCK + 123)
+    whole = b"".join(content.chunks(chunk_size=BLOCK))
+    assert len(whole) == content.size
+    for offset, length in [(0, 1), (BLOCK - 5, 10), (5, 3 * BLOCK), (content.size - 3, 100), (content.size, 5)]:
+        assert content.expected(offset, length) == whole[offset : offset + length]
+    assert content.adler32() == zlib.adler32(whole)
+
+
+def test_files_differ_by_path_and_seed_but_not_by_run() -> None:
+    a, b, c = FileContent(1, "/x", BLOCK), FileContent(1, "/y", BLOCK), FileContent(2, "/x", BLOCK)
+    assert len({a.expected(0, BLOCK), b.expected(0, BLOCK), c.expected(0, BLOCK)}) == 3
+    assert FileContent(1, "/x", BLOCK).adler32() == a.adler32()
+
+
+def test_blocks_within_a_file_differ() -> None:
+    content = FileContent(1, "/x", 4 * BLOCK)
+    assert len({content.block(i) for i in range(4)}) == 4
