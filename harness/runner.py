@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.backends import check_backend, make_backend
 from harness.content import FileContent
@@ -46,6 +47,11 @@ class RunOutcome:
     status: str
     summary: dict[str, object]
 
+    @property
+    def phases(self) -> list[dict[str, Any]]:
+        phases = self.summary["phases"]
+        return phases if isinstance(phases, list) else []
+
 
 class Runner:
     """Runs one scenario on one backend; ``run()`` returns the outcome or raises."""
@@ -57,7 +63,8 @@ class Runner:
         self.events = events or Events()
         self.source = source
         self.run_id = new_run_id(scenario.name)
-        self.summary: dict[str, object] = {"run_id": self.run_id, "phases": []}
+        self.phases: list[dict[str, object]] = []
+        self.summary: dict[str, object] = {"run_id": self.run_id, "phases": self.phases}
 
     def run(self) -> RunOutcome:
         with RunDir(self.settings.results_dir, self.run_id) as out:
@@ -82,8 +89,8 @@ class Runner:
         configure_client(self.settings.request_timeout_s, self.settings.connection_window_s)
         summary, gstream = SummaryCollector(), GStreamCollector()
         with ExitStack() as stack:
-            backend = stack.enter_context(make_backend(self.backend_name, self._server_dir(),  # type: ignore[arg-type]
-                                                       self.settings.server_user))
+            backend = make_backend(self.backend_name, self._server_dir(), self.settings.server_user)
+            stack.callback(backend.close)
             udp_summary = stack.enter_context(UdpListener("127.0.0.1", summary.on_packet))
             udp_gstream = stack.enter_context(UdpListener("127.0.0.1", gstream.on_packet))
             self.events.step.fire(Step("starting servers"))
@@ -117,10 +124,10 @@ class Runner:
         verdict = probe.phase(EXPECT[phase.kind], origin_port, start, end, sum(o.bytes for o in ops),
                               {f.path for f in staged}, cache)
         stats = phase_stats(phase.label, ops)
-        entry = {"phase": phase.label, "kind": phase.kind, "endpoint": base, "stats": stats.to_dict(),
-                 "truth": verdict.to_dict()}
+        entry: dict[str, object] = {"phase": phase.label, "kind": phase.kind, "endpoint": base,
+                                    "stats": stats.to_dict(), "truth": verdict.to_dict()}
         out.append("truth.jsonl", {"phase": phase.label, **verdict.to_dict()})
-        self.summary["phases"].append(entry)  # type: ignore[union-attr]
+        self.phases.append(entry)
         out.write(SUMMARY_FILE, self.summary)
         self.events.phase_done.fire(PhaseDone(phase.label, stats, verdict.to_dict()))
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from harness.specfile import Located, load_model
 from harness.units import parse_size
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 Size = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,40}$")]
 PhaseKind = Literal["direct", "cache-cold", "cache-warm"]
@@ -91,7 +91,8 @@ class TopologySpec(Frozen):
 
     @model_validator(mode="after")
     def _references_exist(self) -> TopologySpec:
-        _unique("service", [s.name for s in (*self.origins, *self.caches, *self.clients)])
+        services: list[OriginSpec | CacheSpec | ClientSpec] = [*self.origins, *self.caches, *self.clients]
+        _unique("service", [s.name for s in services])
         sites = _unique("site", [s.name for s in self.sites])
         origins = {o.name for o in self.origins}
         for group in ("origins", "caches", "clients"):
@@ -163,7 +164,7 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _phases_ok(self) -> Scenario:
-        names = {s.name for s in (*self.topology.origins, *self.topology.caches)}
+        names = {o.name for o in self.topology.origins} | {c.name for c in self.topology.caches}
         _unique("phase", [p.label for p in self.phases])
         for i, phase in enumerate(self.phases):
             if phase.via is not None:

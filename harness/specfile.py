@@ -80,7 +80,7 @@ def _index_lines(node: yaml.Node, path: LinePath, lines: dict[LinePath, int]) ->
 
 def _spec_error(name: str, exc: ValidationError, lines: dict[LinePath, int]) -> SpecError:
     first = exc.errors(include_url=False)[0]
-    loc: LinePath = tuple(part for part in first["loc"] if isinstance(part, str | int))
+    loc: LinePath = tuple(first["loc"])
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, Located):
         loc = (*loc, *cause.loc)

@@ -26,4 +26,4 @@ def make_backend(name: str, run_dir: Path, server_user: str = "xrootd") -> Backe
     raise UserError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
 
 
-__all__ = ["BACKENDS", "check_backend", "Backend", "Placement", "Role", "Service", "make_backend"]
+__all__ = ["BACKENDS", "Backend", "Placement", "Role", "Service", "check_backend", "make_backend"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from harness.backends.base import Placement, Role
+from harness.backends.base import Placement, Role, Service
 
 
 @dataclass
@@ -57,17 +57,18 @@ class FakeBackend:
     def stage(self, placement: Placement, path: str, chunks: Iterable[bytes]) -> None:
         self.files[(placement.name, path)] = b"".join(chunks)
 
-    def exec(self, service: FakeService, argv: list[str]) -> str:  # type: ignore[override]
+    def exec(self, service: Service, argv: list[str]) -> str:
         self.events.append(f"exec {service.placement.name} {argv[0]}")
         return "{}"
 
-    def stop(self, service: FakeService) -> None:  # type: ignore[override]
+    def stop(self, service: Service) -> None:
+        assert isinstance(service, FakeService)
         service.running = False
         self.events.append(f"stop {service.placement.name}")
         if service in self.services:
             self.services.remove(service)
 
-    def save_logs(self, service: FakeService, dest_dir: str) -> None:  # type: ignore[override]
+    def save_logs(self, service: Service, dest_dir: str) -> None:
         self.events.append(f"logs {service.placement.name}")
 
     def close(self) -> None:

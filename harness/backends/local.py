@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.backends.base import Placement, Role
+from harness.backends.base import Placement, Role, Service
 from harness.errors import EnvironmentMissing, ServiceStartError
 
 STOP_TIMEOUT_S = 5.0
@@ -96,13 +96,14 @@ class LocalBackend:
                 out.write(chunk)
         self._give_to_server_user(Path(placement.data_dir))
 
-    def exec(self, service: LocalService, argv: list[str]) -> str:  # type: ignore[override]
+    def exec(self, service: Service, argv: list[str]) -> str:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
         if done.returncode != 0:
             raise ServiceStartError(f"{service.placement.name}: {argv[0]} failed: {done.stderr.strip()[:300]}")
         return done.stdout
 
-    def stop(self, service: LocalService) -> None:  # type: ignore[override]
+    def stop(self, service: Service) -> None:
+        service = _own(service)
         if service.is_running():
             service.process.send_signal(signal.SIGTERM)
             try:
@@ -113,7 +114,7 @@ class LocalBackend:
         if service in self.services:
             self.services.remove(service)
 
-    def save_logs(self, service: LocalService, dest_dir: str) -> None:  # type: ignore[override]
+    def save_logs(self, service: Service, dest_dir: str) -> None:
         dest = Path(dest_dir)
         dest.mkdir(parents=True, exist_ok=True)
         (dest / f"{service.placement.name}.log").write_text(service.log_text())
@@ -126,7 +127,7 @@ class LocalBackend:
     def _argv(self, config: Path, log: Path, name: str) -> list[str]:
         argv = [str(self.xrootd), "-c", str(config), "-l", str(log), "-n", name]
         # xrootd refuses to run as root; -R makes it setuid itself, keeping our PID.
-        return argv + ["-R", self.server_user] if os.geteuid() == 0 else argv
+        return [*argv, "-R", self.server_user] if os.geteuid() == 0 else argv
 
     def _environment(self, base: Path, extra: Mapping[str, str]) -> dict[str, str]:
         # Explicit and clean: a client's BEARER_TOKEN or X509_* leaking into a server breaks it.
@@ -141,6 +142,12 @@ class LocalBackend:
         for root, dirs, files in os.walk(path):
             for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
                 os.chown(name, user.pw_uid, user.pw_gid)
+
+
+def _own(service: Service) -> LocalService:
+    if not isinstance(service, LocalService):
+        raise TypeError(f"{service!r} was not started by the local backend")
+    return service
 
 
 def free_port() -> int:

@@ -29,8 +29,7 @@ def run_scenario(path: Path, backend: str, settings: Settings, console: Console)
     outcome = runner.run()
     console.print(phase_table(outcome.summary))
     console.print(f"results: {outcome.path}")
-    missed = [p["phase"] for p in outcome.summary["phases"]  # type: ignore[union-attr]
-              if p["truth"]["meets_expectation"] is False]
+    missed = [p["phase"] for p in outcome.phases if p["truth"]["meets_expectation"] is False]
     if missed:
         raise CheckFailed(f"phases missed their cache expectation: {', '.join(missed)} (see {outcome.path})")
 
@@ -43,8 +42,13 @@ def _progress(console: Console) -> Events:
     events.op_done.add(lambda e: _op_line(console, e))
     events.phase_done.add(lambda e: console.print(f"  {e.phase}: {e.stats.mb_per_s:.0f} MB/s, "
                                                   f"{e.truth['note']}"))
-    events.run_stopped.add(lambda e: e.status != "complete" and console.print(f"run {e.status}: {e.path}"))
+    events.run_stopped.add(lambda e: _stopped(console, e))
     return events
+
+
+def _stopped(console: Console, event: RunStopped) -> None:
+    if event.status != "complete":
+        console.print(f"run {event.status}: partial results in {event.path}")
 
 
 def _op_line(console: Console, event: OpDone) -> None:

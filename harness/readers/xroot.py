@@ -19,6 +19,7 @@ from XRootD.client.flags import OpenFlags
 from harness.measure import OpRecord
 
 Completion = tuple[int, object, bytes | None]
+_Result = tuple[float | None, int, int, str | None]  # ttfb, bytes verified, requests, error
 # The first request is small so that time to first byte means what it says (open + 4 KiB),
 # not the arrival of a whole 8 MiB piece; later requests stay aligned to request_size.
 FIRST_READ = 4096
@@ -69,7 +70,7 @@ class XrootReader:
         return self._record(target, phase, client_name, start, opened, ttfb, got, requests, error,
                             time.perf_counter() - t0)
 
-    def _pipeline(self, handle: client.File, target: ReadTarget, t0: float) -> tuple[float | None, int, int, str | None]:
+    def _pipeline(self, handle: client.File, target: ReadTarget, t0: float) -> _Result:
         flow = _Flow(target, t0)
         offsets = iter(_offsets(target.size, self.request_size))
         for offset in _take(offsets, self.in_flight):
@@ -135,7 +136,7 @@ class _Flow:
             self.checksum = zlib.adler32(piece, self.checksum)
             self.consumed += len(piece)
 
-    def result(self) -> tuple[float | None, int, int, str | None]:
+    def result(self) -> _Result:
         if self.error is None and self.checksum != self.target.adler32:
             self.error = (f"{self.target.url}: content differs from what was staged "
                           f"(adler32 {self.checksum:08x}, staged {self.target.adler32:08x})")

@@ -34,10 +34,11 @@ def _row(phase: dict[str, Any]) -> list[str]:
 
 
 def _verdict(truth: dict[str, Any]) -> str:
-    expectation, meets = truth["expectation"], truth.get("meets_expectation")
-    head = {True: f"[green]{expectation} ✓[/]", False: f"[red]{expectation} ✗[/]"}.get(meets, f"{expectation} ?")
-    agree = {True: "sources agree", False: "[yellow]sources disagree[/]", None: ""}[truth.get("agree")]
-    return f"{head} {agree}".strip()
+    expectation, meets, agree = truth["expectation"], truth.get("meets_expectation"), truth.get("agree")
+    head = f"[green]{expectation} ✓[/]" if meets is True else f"[red]{expectation} ✗[/]" if meets is False \
+        else f"{expectation} ?"
+    tail = "sources agree" if agree is True else "[yellow]sources disagree[/]" if agree is False else ""
+    return f"{head} {tail}".strip()
 
 
 def _hits(counts: dict[str, Any] | None) -> str:

@@ -26,7 +26,7 @@ def test_ready_on_the_completion_line() -> None:
 
 def test_failed_start_names_the_reason() -> None:
     log = "Config error: invalid directive pfc.bogus\n------ xrootd o@h:1 initialization failed.\n"
-    with pytest.raises(ServiceStartError, match="invalid directive pfc.bogus"):
+    with pytest.raises(ServiceStartError, match=r"invalid directive pfc\.bogus"):
         wait_log_ready(Target(log), "o", 1)
 
 

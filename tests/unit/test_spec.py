@@ -49,7 +49,8 @@ def test_defaults_are_the_measurable_ones(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "line", "field"), [
-    ("      origin: o\n", "      origin: o\n      settings: {blocksize: 3}\n", 7, "topology.caches.0.settings.blocksize"),
+    ("      origin: o\n", "      origin: o\n      settings: {blocksize: 3}\n", 7,
+     "topology.caches.0.settings.blocksize"),
     ("      origin: o\n", "      origin: nowhere\n", 6, "topology.caches.0.origin"),
     ("  - kind: cache-cold\n", "  - kind: lukewarm\n", 11, "phases.1.kind"),
     ("name: t\n", "name: t\ncolour: blue\n", 2, "colour"),

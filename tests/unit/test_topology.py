@@ -42,7 +42,7 @@ def test_a_failed_cache_start_stops_the_origin_and_shows_the_log() -> None:
             service.log = "Config error: pfc.ram 512m below minimum\n------ xrootd c initialization failed.\n"  # type: ignore[attr-defined]
             wait_log_ready(service, "c", timeout)
 
-    with pytest.raises(ServiceStartError, match="pfc.ram 512m") as info:
+    with pytest.raises(ServiceStartError, match=r"pfc\.ram 512m") as info:
         Topology(SPEC, backend, MonitorPorts(1, 2), 1.0, ready=fail_cache).__enter__()
     assert backend.services == []
     assert any("last lines of the c log" in note for note in info.value.__notes__)

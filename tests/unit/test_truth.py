@@ -8,7 +8,13 @@ import pytest
 
 from harness.errors import TopologyError
 from harness.truth import (
-    CacheCounts, GStreamCollector, SummaryCollector, judge, parse_cinfo, parse_gstream, parse_summary,
+    CacheCounts,
+    GStreamCollector,
+    SummaryCollector,
+    judge,
+    parse_cinfo,
+    parse_gstream,
+    parse_summary,
 )
 
 # Trimmed from a real 5.5.3 origin report (note the unrelated stats around the link block).
