@@ -21,5 +21,6 @@ class Settings(BaseSettings):
     start_timeout_s: float = Field(20.0, gt=0)
     request_timeout_s: int = Field(10, gt=0, description="XRD_REQUESTTIMEOUT for the harness' readers")
     connection_window_s: int = Field(3, gt=0)
-    truth_timeout_s: float = Field(5.0, gt=0, description="wait for monitoring records after a phase")
+    truth_timeout_s: float = Field(12.0, gt=0, description="wait for monitoring records after a phase "
+                                   "(a cache may defer a file's detach by 10 s: pss.ciosync)")
     server_user: str = "xrootd"
