@@ -58,7 +58,6 @@ def _reason(log: str) -> str:
     """The most telling line of a failed start: the last error-looking line, else the last line."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     for line in reversed(lines):
-        if any(word in line.lower() for word in ("error", "invalid", "unable", "fail", "denied")):
-            if FAILED not in line:
-                return line
+        if FAILED not in line and any(w in line.lower() for w in ("error", "invalid", "unable", "fail", "denied")):
+            return line
     return lines[-1] if lines else "no log output"

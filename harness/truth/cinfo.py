@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.errors import HarnessError
+
 
 @dataclass(frozen=True)
 class CinfoAccess:
@@ -39,6 +41,6 @@ def read_cinfo(run: Callable[[list[str]], str], cache_root: str, lfn: str, after
     """Read one file's cinfo through ``run`` (a backend's exec); None if it is not cached."""
     try:
         text = run(["xrdpfc_print", "-j", f"{cache_root.rstrip('/')}{lfn}.cinfo"])
-    except Exception:  # noqa: BLE001 - a missing cinfo is a finding, not a crash
+        return parse_cinfo(text, lfn, after_record)
+    except (HarnessError, OSError, ValueError):  # not cached (yet), or unreadable: a finding, not a crash
         return None
-    return parse_cinfo(text, lfn, after_record)
