@@ -7,6 +7,7 @@ print credentials. What was verified against XRootD 5.5.3 is in ``docs/auth-veri
 from __future__ import annotations
 
 from harness.auth.pki import (
+    SYSTEM_CA_BUNDLE,
     HostCreds,
     HostSpec,
     Pki,
@@ -35,6 +36,7 @@ from harness.auth.tokens import (
 
 __all__ = [
     "KEYCACHE_RELPATH",
+    "SYSTEM_CA_BUNDLE",
     "WLCG_ANY_AUDIENCE",
     "HostCreds",
     "HostSpec",

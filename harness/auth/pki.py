@@ -51,6 +51,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 from harness.errors import EnvironmentMissing, HarnessError, UserError
 
 __all__ = [
+    "SYSTEM_CA_BUNDLE",
     "HostCreds",
     "HostSpec",
     "Pki",
@@ -71,6 +72,7 @@ PROXY_CERT_INFO_OID = ObjectIdentifier("1.3.6.1.5.5.7.1.14")
 PROXY_CERT_INFO_INHERIT_ALL = bytes.fromhex("300c300a06082b06010505071501")
 # 5.5.3 rejects GeneralizedTime dates; 2049-12-31 is the last safe UTCTime day.
 LATEST_NOT_AFTER = dt.datetime(2049, 12, 31, tzinfo=dt.UTC)
+SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")  # Debian libcurl's compiled-in CAfile
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _WS = " \t\n\v\f\r"
 _WS_RE = re.compile(f"[{_WS}]+")
@@ -243,13 +245,24 @@ class Pki:
         """Give :meth:`server_side_paths` to ``user`` (needs root unless ``user`` is us)."""
         chown_paths(self.server_side_paths(), user)
 
+    def write_ca_bundle(self, dest: Path, system_bundle: Path | None = SYSTEM_CA_BUNDLE) -> Path:
+        """``system_bundle`` + the test CA in one PEM file (0644).
+
+        scitokens-cpp 0.7.3 fetches the issuer's JWKS with libcurl's built-in CA bundle and honours
+        neither ``SSL_CERT_FILE`` nor ``CURL_CA_BUNDLE`` (verified on 5.5.3). For the online-issuer
+        case, bind-mount this file over the system bundle in a private mount namespace of the server
+        (``unshare -m`` + ``mount --bind``) instead of changing the host's trust store.
+        """
+        parts = [system_bundle.read_bytes()] if system_bundle and system_bundle.is_file() else []
+        dest.write_bytes(b"\n".join([*parts, self.ca_cert.read_bytes()]))
+        dest.chmod(0o644)
+        return dest
+
 
 # --------------------------------------------------------------------------- public helpers
 
 
-def write_pki(
-    spec: PkiSpec, root: Path, *, now: dt.datetime | None = None, voms_proxy_fake: str | None = None
-) -> Pki:
+def write_pki(spec: PkiSpec, root: Path, *, now: dt.datetime | None = None, voms_proxy_fake: str | None = None) -> Pki:
     """Write the tree described by ``spec`` under ``root`` (created, must be empty or absent).
 
     ``root`` and its parents must be traversable by the server user; directories made here are
@@ -259,9 +272,7 @@ def write_pki(
     now = now or dt.datetime.now(dt.UTC)
     vpf = voms_proxy_fake or shutil.which("voms-proxy-fake")
     if any(u.vo for u in spec.users) and not vpf:
-        raise EnvironmentMissing(
-            "voms-proxy-fake not found (Debian package voms-clients); needed for VOMS proxies"
-        )
+        raise EnvironmentMissing("voms-proxy-fake not found (Debian package voms-clients); needed for VOMS proxies")
     return _Writer(spec, root, now, vpf or "").write()
 
 
@@ -285,12 +296,8 @@ def make_proxy(
         .serial_number(serial)
         .not_valid_before(not_before)
         .not_valid_after(min(not_after, user_cert.not_valid_after_utc))
-        .add_extension(
-            x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True
-        )
-        .add_extension(
-            x509.UnrecognizedExtension(PROXY_CERT_INFO_OID, PROXY_CERT_INFO_INHERIT_ALL), critical=True
-        )
+        .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
+        .add_extension(x509.UnrecognizedExtension(PROXY_CERT_INFO_OID, PROXY_CERT_INFO_INHERIT_ALL), critical=True)
     )
     return builder.sign(user_key, hashes.SHA256()), key
 
@@ -390,13 +397,9 @@ class _Writer:
         cert = (
             self._builder(name, name, key)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-            )
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
             .add_extension(ski, critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
             .sign(key, hashes.SHA256())
         )
         return cert, key
@@ -412,25 +415,19 @@ class _Writer:
         builder = (
             self._builder(subject, issuer_cert.subject, key)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(True, False, True, True, False, False, False, False, False), critical=True
-            )
+            .add_extension(x509.KeyUsage(True, False, True, True, False, False, False, False, False), critical=True)
             .add_extension(
                 x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
                 critical=False,
             )
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
         )
         if sans:
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
         return builder.sign(issuer_key, hashes.SHA256()), key
 
-    def _builder(
-        self, subject: x509.Name, issuer: x509.Name, key: rsa.RSAPrivateKey
-    ) -> x509.CertificateBuilder:
+    def _builder(self, subject: x509.Name, issuer: x509.Name, key: rsa.RSAPrivateKey) -> x509.CertificateBuilder:
         return (
             x509.CertificateBuilder()
             .subject_name(subject)
@@ -447,9 +444,7 @@ class _Writer:
         sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "::1")]
         cert, key = self._leaf(_name(spec.name, "hosts"), self.ca, sans)
         where = self._dir("hosts", spec.name)
-        return HostCreds(
-            spec.name, self._pem(where / "hostcert.pem", cert), self._key(where / "hostkey.pem", key), dns
-        )
+        return HostCreds(spec.name, self._pem(where / "hostcert.pem", cert), self._key(where / "hostkey.pem", key), dns)
 
     def _voms_server(self, spec: VomsServerSpec, vomsdir: Path) -> Path:
         cert, key = self._leaf(_name(f"voms.{spec.vo}", "voms"), self.ca, [x509.DNSName(spec.host)])
@@ -460,9 +455,7 @@ class _Writer:
         lsc.write_text(f"{dn_slash(cert.subject)}\n{dn_slash(cert.issuer)}\n")
         lsc.chmod(0o644)
         if self.spec.negatives:  # same issuer, a DN no .lsc lists
-            bad, bad_key = self._leaf(
-                _name(f"rogue-voms.{spec.vo}", "voms"), self.ca, [x509.DNSName(spec.host)]
-            )
+            bad, bad_key = self._leaf(_name(f"rogue-voms.{spec.vo}", "voms"), self.ca, [x509.DNSName(spec.host)])
             bad_where = self._dir("untrusted", "voms", spec.vo)
             self._pem(bad_where / "vomscert.pem", bad)
             self._key(bad_where / "vomskey.pem", bad_key)
@@ -476,9 +469,7 @@ class _Writer:
         proxies_dir = self._dir("users", spec.name, "proxies")
         cert_path, key_path = self._pem(where / "usercert.pem", cert), self._key(where / "userkey.pem", key)
         hours = dt.timedelta(hours=self.spec.proxy_hours)
-        proxies = {
-            ProxyVariant.PLAIN: self._proxy_file(proxies_dir, ProxyVariant.PLAIN, cert, key, self.now + hours)
-        }
+        proxies = {ProxyVariant.PLAIN: self._proxy_file(proxies_dir, ProxyVariant.PLAIN, cert, key, self.now + hours)}
         if self.spec.negatives:
             proxies[ProxyVariant.EXPIRED] = self._proxy_file(
                 proxies_dir, ProxyVariant.EXPIRED, cert, key, self.now - dt.timedelta(hours=1)
@@ -492,9 +483,7 @@ class _Writer:
             )
         if spec.vo:
             proxies.update(self._voms_proxies(spec, cert_path, key_path, proxies_dir))
-        return UserCreds(
-            spec.name, dn_slash(cert.subject), cert_path, key_path, spec.robot, tuple(proxies.items())
-        )
+        return UserCreds(spec.name, dn_slash(cert.subject), cert_path, key_path, spec.robot, tuple(proxies.items()))
 
     def _proxy_file(
         self,
@@ -599,10 +588,7 @@ class _Writer:
         )
         for serial in self.revoked_serials:
             builder = builder.add_revoked_certificate(
-                x509.RevokedCertificateBuilder()
-                .serial_number(serial)
-                .revocation_date(self.not_before)
-                .build()
+                x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(self.not_before).build()
             )
         crl = builder.sign(ca_key, hashes.SHA256())
         path = self.certdir / f"{subject_hash(ca_cert.subject)}.r0"

@@ -173,9 +173,7 @@ class TokenIssuer:
         # HS256 with the public key as the HMAC secret; PyJWT refuses PEM secrets, so sign by hand.
         head = {"alg": "HS256", "typ": "JWT", "kid": self.kid}
         signing_input = _compact(head, claims, None)
-        return _compact(
-            head, claims, hmac.new(self.public_pem(), signing_input.encode(), hashlib.sha256).digest()
-        )
+        return _compact(head, claims, hmac.new(self.public_pem(), signing_input.encode(), hashlib.sha256).digest())
 
     def verify(self, token: str, audience: str | None = None) -> dict[str, Any]:
         """Check a token against this issuer's JWKS the way a server should (for self-tests)."""
@@ -251,8 +249,7 @@ def seed_key_cache(
         d.chmod(0o700)
     with sqlite3.connect(db) as conn:
         conn.execute(
-            "CREATE TABLE IF NOT EXISTS keycache (issuer text UNIQUE PRIMARY KEY NOT NULL, "
-            "keys text NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS keycache (issuer text UNIQUE PRIMARY KEY NOT NULL, keys text NOT NULL)"
         )
         for issuer in issuers:
             row = json.dumps({"jwks": issuer.jwks(), "next_update": until, "expires": until})
@@ -272,9 +269,7 @@ class IssuerServer:
     Use as a context manager; the server thread stops on exit.
     """
 
-    def __init__(
-        self, cert: Path, key: Path, *, hostname: str = "localhost", bind: str = "127.0.0.1"
-    ) -> None:
+    def __init__(self, cert: Path, key: Path, *, hostname: str = "localhost", bind: str = "127.0.0.1") -> None:
         self._cert, self._key, self._hostname, self._bind = cert, key, hostname, bind
         self._docs: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -301,12 +296,8 @@ class IssuerServer:
         if parts.port != self.port:
             raise UserError(f"issuer {issuer.url} is not on this server (port {self.port})")
         with self._lock:
-            self._docs[parts.path + "/.well-known/openid-configuration"] = _json(
-                issuer.openid_configuration()
-            )
-            self._docs[f"/.well-known/oauth-authorization-server{parts.path}"] = _json(
-                issuer.openid_configuration()
-            )
+            self._docs[parts.path + "/.well-known/openid-configuration"] = _json(issuer.openid_configuration())
+            self._docs[f"/.well-known/oauth-authorization-server{parts.path}"] = _json(issuer.openid_configuration())
             self._docs[parts.path + "/jwks.json"] = _json(issuer.jwks())
 
     def __enter__(self) -> IssuerServer:
@@ -393,7 +384,5 @@ def _jwk(key: ec.EllipticCurvePrivateKey, kid: str) -> dict[str, str]:
 
 
 def _kid(key: ec.EllipticCurvePrivateKey) -> str:
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return "harness-" + hashlib.sha256(der).hexdigest()[:16]

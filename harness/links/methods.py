@@ -206,9 +206,7 @@ class RelayProcess:
                 if sel.select(remaining):
                     chunk = os.read(out.fileno(), 4096)
                     if not chunk:
-                        err2 = ServiceStartError(
-                            f"relay exited before ready (rc={self._proc.wait(5)}): {self.argv}"
-                        )
+                        err2 = ServiceStartError(f"relay exited before ready (rc={self._proc.wait(5)}): {self.argv}")
                         err2.add_note(self.stderr_text())
                         raise err2
                     buf += chunk

@@ -40,8 +40,12 @@ class LinkMeasurement:
     bulk_seconds: float
 
     def deviation(self, rtt_ms: float, rate_mbit: float) -> tuple[float, float]:
-        """Relative error of RTT and rate against configured values (0.05 = 5 % off)."""
-        rtt_dev = abs(self.rtt_ms - rtt_ms) / rtt_ms if rtt_ms else self.rtt_ms
+        """Relative error of RTT and rate against configured values (0.05 = 5 % off).
+
+        The RTT error is taken relative to at least 1 ms, so a configured 0 ms link that
+        measures 0.3 ms (loopback plus relay overhead) is 30 % off, not infinitely.
+        """
+        rtt_dev = abs(self.rtt_ms - rtt_ms) / max(rtt_ms, 1.0)
         return rtt_dev, abs(self.rate_mbit - rate_mbit) / rate_mbit
 
     def agrees_with(self, rtt_ms: float, rate_mbit: float, tolerance: float = 0.10) -> bool:

@@ -542,12 +542,8 @@ async def serve(config: RelayConfig) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> RelayConfig:
-    p = argparse.ArgumentParser(
-        prog="python3 -m harness.links.relay", description="TCP relay emulating a WAN link"
-    )
-    p.add_argument(
-        "--listen", action="append", default=[], type=Forward.parse, metavar="[HOST:]PORT=THOST:TPORT"
-    )
+    p = argparse.ArgumentParser(prog="python3 -m harness.links.relay", description="TCP relay emulating a WAN link")
+    p.add_argument("--listen", action="append", default=[], type=Forward.parse, metavar="[HOST:]PORT=THOST:TPORT")
     p.add_argument("--rtt-ms", type=float, required=True, help="round-trip time added (half each way)")
     p.add_argument("--rate-mbit", type=float, default=0.0, help="rate cap per direction, Mbit/s (0: none)")
     p.add_argument("--probe-port", type=parse_address, default=None, metavar="[HOST:]PORT")

@@ -61,9 +61,7 @@ def _relay(echo: tuple[str, int], rtt_ms: float, rate_mbit: float) -> RelayProce
 
 
 @pytest.mark.parametrize(("rtt_ms", "rate_mbit"), [(30, 100), (10, 50)])
-def test_measured_link_matches_configuration(
-    echo_server: tuple[str, int], rtt_ms: float, rate_mbit: float
-) -> None:
+def test_measured_link_matches_configuration(echo_server: tuple[str, int], rtt_ms: float, rate_mbit: float) -> None:
     with _relay(echo_server, rtt_ms, rate_mbit) as relay:
         assert relay.ready.probe is not None
         m = measure_link("127.0.0.1", relay.ready.probe[1], duration_s=1.5)

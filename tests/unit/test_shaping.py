@@ -97,9 +97,7 @@ def test_bucket_rejects_negative_sizes() -> None:
         max_size=60,
     ),
 )
-def test_bucket_never_exceeds_rate_plus_burst(
-    rate: float, burst: float, steps: list[tuple[float, int]]
-) -> None:
+def test_bucket_never_exceeds_rate_plus_burst(rate: float, burst: float, steps: list[tuple[float, int]]) -> None:
     b = TokenBucket(rate, burst_bytes=burst, now=0.0)
     now, sent, last_departure = 0.0, 0, 0.0
     for gap, nbytes in steps:

@@ -35,9 +35,7 @@ from harness.errors import EnvironmentMissing, UserError
 
 VOMS_FAKE = shutil.which("voms-proxy-fake")
 OPENSSL = shutil.which("openssl")
-needs_voms = pytest.mark.skipif(
-    VOMS_FAKE is None, reason="voms-proxy-fake not installed (Debian: voms-clients)"
-)
+needs_voms = pytest.mark.skipif(VOMS_FAKE is None, reason="voms-proxy-fake not installed (Debian: voms-clients)")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="openssl CLI not installed")
 VOMS_AC_OID = x509.ObjectIdentifier("1.3.6.1.4.1.8005.100.100.5")
 NOW = dt.datetime.now(dt.UTC)
@@ -158,9 +156,7 @@ def test_all_dates_backdated_and_before_2050(pki: Pki) -> None:
 
 
 def test_private_files_are_0600_and_dirs_traversable(pki: Pki) -> None:
-    private = (
-        [h.key for h in pki.hosts] + [u.key for u in pki.users] + [p for u in pki.users for _, p in u.proxies]
-    )
+    private = [h.key for h in pki.hosts] + [u.key for u in pki.users] + [p for u in pki.users for _, p in u.proxies]
     assert private and all(_mode(p) == 0o600 for p in private)
     assert _mode(pki.ca_cert) == 0o644
     for d in [pki.root, pki.certdir, pki.vomsdir, *(h.cert.parent for h in pki.hosts)]:
@@ -255,6 +251,17 @@ def test_no_voms_variants_without_vo(pki: Pki) -> None:
     assert pki.server_env() == {"X509_CERT_DIR": str(pki.certdir), "X509_VOMS_DIR": str(pki.vomsdir)}
 
 
+def test_ca_bundle_appends_test_ca(pki: Pki, tmp_path: Path) -> None:
+    system = tmp_path / "system.pem"
+    system.write_bytes(pki.untrusted_ca_cert.read_bytes())  # any PEM stands in for the system bundle
+    bundle = pki.write_ca_bundle(tmp_path / "bundle.pem", system)
+    subjects = [c.subject for c in _certs(bundle)]
+    assert subjects == [_certs(pki.untrusted_ca_cert)[0].subject, _certs(pki.ca_cert)[0].subject]
+    assert _mode(bundle) == 0o644
+    only = pki.write_ca_bundle(tmp_path / "only.pem", None)
+    assert [c.subject for c in _certs(only)] == [_certs(pki.ca_cert)[0].subject]
+
+
 def test_negatives_can_be_skipped(tmp_path: Path) -> None:
     pki = write_pki(PkiSpec(users=(UserSpec("dave"),), negatives=False), tmp_path / "p")
     assert [v for v, _ in pki.user("dave").proxies] == [ProxyVariant.PLAIN]
@@ -279,9 +286,10 @@ def test_fqans_completed_with_root_group_first() -> None:
         "/escape/Role=NULL/Capability=NULL",
         "/escape/cta/Role=NULL/Capability=NULL",
     )
-    assert UserSpec(
-        "b", vo="escape", fqans=("/escape/cta/Role=production", "/escape/Role=lead")
-    ).full_fqans() == ("/escape/Role=lead/Capability=NULL", "/escape/cta/Role=production/Capability=NULL")
+    assert UserSpec("b", vo="escape", fqans=("/escape/cta/Role=production", "/escape/Role=lead")).full_fqans() == (
+        "/escape/Role=lead/Capability=NULL",
+        "/escape/cta/Role=production/Capability=NULL",
+    )
     assert UserSpec("c", vo="escape").full_fqans() == ("/escape/Role=NULL/Capability=NULL",)
 
 
@@ -325,9 +333,7 @@ def _voms_info(pki: Pki, path: Path) -> str:
         "HOME": str(pki.root),
         "TZ": "UTC",
     }
-    return subprocess.run(
-        [tool, "--file", str(path), "--all"], capture_output=True, text=True, env=env
-    ).stdout
+    return subprocess.run([tool, "--file", str(path), "--all"], capture_output=True, text=True, env=env).stdout
 
 
 @needs_voms

@@ -106,9 +106,7 @@ def test_python_scitokens_accepts_token(issuer: TokenIssuer) -> None:
 
 
 def test_multiple_audiences_and_scopes(issuer: TokenIssuer) -> None:
-    spec = TokenSpec(
-        scopes=("storage.read:/a", "storage.create:/b"), audience=(AUD, "https://localhost:1095")
-    )
+    spec = TokenSpec(scopes=("storage.read:/a", "storage.create:/b"), audience=(AUD, "https://localhost:1095"))
     _, claims, _ = _parts(issuer.mint(spec))
     assert claims["aud"] == [AUD, "https://localhost:1095"]
     assert claims["scope"] == "storage.read:/a storage.create:/b"
@@ -239,9 +237,7 @@ def test_nothing_printed(tmp_path: Path, issuer: TokenIssuer, capsys: pytest.Cap
 
 @pytest.fixture(scope="module")
 def host_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return write_pki(
-        PkiSpec(hosts=(HostSpec("issuer"),), negatives=False), tmp_path_factory.mktemp("ipki") / "t"
-    )
+    return write_pki(PkiSpec(hosts=(HostSpec("issuer"),), negatives=False), tmp_path_factory.mktemp("ipki") / "t")
 
 
 def test_issuer_server_serves_discovery_and_jwks(host_pki: Pki) -> None:
