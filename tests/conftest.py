@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,3 +33,20 @@ def settings(tmp_path: Path) -> Iterator[Settings]:
     runtime.mkdir(parents=True, mode=0o755)
     os.chmod(runtime.parent, 0o755)
     yield Settings(results_dir=tmp_path / "results", runtime_dir=runtime)
+
+
+SERVER_DIRS = {"integration": pytest.mark.integration, "e2e": pytest.mark.e2e}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/integration and tests/e2e start real servers: mark them so they can be selected."""
+    for item in items:
+        for directory, mark in SERVER_DIRS.items():
+            if f"/tests/{directory}/" in str(item.path):
+                item.add_marker(mark)
+
+
+@pytest.fixture(autouse=True)
+def needs_xrootd(request: pytest.FixtureRequest) -> None:
+    if any(f"/tests/{d}/" in str(request.node.path) for d in SERVER_DIRS) and shutil.which("xrootd") is None:
+        pytest.fail("xrootd is not installed: run scripts/bootstrap")
