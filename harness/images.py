@@ -11,15 +11,18 @@ recipe files and the XRootD version, so an unchanged image is never rebuilt::
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -104,25 +107,21 @@ def build_images(
     """Build the images of ``roles`` that do not exist yet; return role -> tag.
 
     ``progress`` receives one line per step (mmdebstrap stages, Dockerfile steps), not
-    apt's output. ``force`` rebuilds the base and the requested roles. ``mirror`` defaults
-    to the Debian archive in the host's apt sources. Raises ``EnvironmentMissing`` when
-    Docker or mmdebstrap is missing or a build fails (the build log tail is attached).
+    apt's output; role images build in parallel threads, but calls never overlap.
+    ``force`` rebuilds the base and the requested roles. ``mirror`` defaults to the Debian
+    archive in the host's apt sources. Raises ``EnvironmentMissing`` when Docker or
+    mmdebstrap is missing or a build fails (the build log tail is attached).
     """
     tags = {role: image_tag(role, xrootd, root) for role in roles}  # validate before work
-    job = _Job(client or _connect(), xrootd, progress, force, root)
-    todo = [role for role in roles if force or not _exists(job.client, tags[role])]
+    job = _Job(client or _connect(), xrootd, _serialised(progress), force, root)
+    todo = _todo(job, tags)
+    if todo:
+        with _build_lock(progress):
+            todo = _todo(job, tags)  # another build on this host may have made them meanwhile
+            _build(job, todo, tags, mirror or host_mirror())
     for role in roles:
         if role not in todo:
             progress(f"{role}: {tags[role]} is up to date")
-    if todo:
-        base = _ensure_base(job, mirror or host_mirror())
-        # Each step of the classic builder creates and commits a container (~1.6 s on
-        # fuse-overlayfs) and the roles are independent: side by side, four roles took
-        # 22 s instead of 55 s on a 2-core host. progress is called from these threads.
-        with ThreadPoolExecutor(max_workers=len(todo)) as pool:
-            builds = [pool.submit(_build_role, job, role, base, tags[role]) for role in todo]
-            for build in builds:
-                build.result()  # re-raises a failed build's error
     return tags
 
 
@@ -237,6 +236,45 @@ class _Job:
     progress: Progress
     force: bool
     root: Path
+
+
+def _serialised(progress: Progress) -> Progress:
+    lock = threading.Lock()
+
+    def locked(message: str) -> None:
+        with lock:  # role builds run in threads; a print() from two would interleave
+            progress(message)
+
+    return locked
+
+
+def _todo(job: _Job, tags: dict[str, str]) -> list[str]:
+    return [role for role, tag in tags.items() if job.force or not _exists(job.client, tag)]
+
+
+@contextmanager
+def _build_lock(progress: Progress) -> Iterator[None]:
+    """One build at a time on this host: parallel test workers would each run mmdebstrap."""
+    with (Path(tempfile.gettempdir()) / "xcache-harness-images.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress("waiting for another image build on this host")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
+def _build(job: _Job, todo: list[str], tags: dict[str, str], mirror: str) -> None:
+    if not todo:
+        return
+    base = _ensure_base(job, mirror)
+    # Each step of the classic builder creates and commits a container (~1.6 s on
+    # fuse-overlayfs) and the roles are independent: side by side, four roles took
+    # 22 s instead of 55 s on a 2-core host.
+    with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+        builds = [pool.submit(_build_role, job, role, base, tags[role]) for role in todo]
+        for build in builds:
+            build.result()  # re-raises a failed build's error
 
 
 def _ensure_base(job: _Job, mirror: str) -> str:
