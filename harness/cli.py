@@ -23,6 +23,9 @@ out = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
 backend_option = click.option("--backend", default="local", show_default=True, help="where servers run")
+xrootd_option = click.option("--xrootd", default=None, metavar="VERSION",
+                              help="XRootD version of the servers: 5.5.3 or 5.8.1 (docker images; "
+                                   "local runs the installed one)")
 results_option = click.option("--results", type=click.Path(path_type=Path), default=None,
                               help="results directory (default ./results, or HARNESS_RESULTS_DIR)")
 
@@ -36,33 +39,53 @@ def cli() -> None:
 @cli.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
 @backend_option
+@xrootd_option
 @results_option
-def run(scenario: Path, backend: str, results: Path | None) -> None:
+def run(scenario: Path, backend: str, xrootd: str | None, results: Path | None) -> None:
     """Run SCENARIO (a YAML file) and write results/<run-id>/."""
     from harness.commands.run import run_scenario
 
-    run_scenario(scenario, backend, make_settings(results), out)
+    run_scenario(scenario, backend, make_settings(results), out, xrootd)
 
 
 @cli.command()
 @backend_option
+@xrootd_option
 @results_option
-def demo(backend: str, results: Path | None) -> None:
+def demo(backend: str, xrootd: str | None, results: Path | None) -> None:
     """Run the embedded default scenario (scenarios/smoke.yaml)."""
     from harness.commands.run import default_scenario, run_scenario
 
-    run_scenario(default_scenario(), backend, make_settings(results), out)
+    run_scenario(default_scenario(), backend, make_settings(results), out, xrootd)
 
 
 @cli.command()
 def clean() -> None:
     """Stop servers left behind by harness runs that died, and remove their directories."""
-    from harness.commands.clean import clean_local
+    from harness.commands.clean import clean_docker, clean_local
 
+    # Containers first: a dead run's containers may still hold its directories mounted.
+    removed = list(clean_docker())
+    for line in removed:
+        out.print(line)
+    if removed:
+        out.print(f"{len(removed)} leftover Docker object(s) removed")
     lines = list(clean_local(make_settings(None)))
     for line in lines:
         out.print(line)
     out.print(f"{len(lines)} leftover run(s) cleaned")
+
+
+@cli.command("auth-check")
+@click.argument("matrix", type=click.Path(path_type=Path), required=False)
+@backend_option
+@results_option
+@click.option("--junit", type=click.Path(path_type=Path), default=None, help="also write JUnit XML here")
+def auth_check(matrix: Path | None, backend: str, results: Path | None, junit: Path | None) -> None:
+    """Run an auth MATRIX (default scenarios/auth-matrix.yaml): every case allowed, denied or refused as expected."""
+    from harness.commands.authcheck import default_matrix, run_auth_check
+
+    run_auth_check(matrix or default_matrix(), backend, make_settings(results), out, junit)
 
 
 def make_settings(results: Path | None) -> Settings:

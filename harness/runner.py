@@ -57,9 +57,10 @@ class Runner:
     """Runs one scenario on one backend; ``run()`` returns the outcome or raises."""
 
     def __init__(self, scenario: Scenario, settings: Settings, backend: str = "local",
-                 events: Events | None = None, source: str = "") -> None:
-        check_backend(backend)
+                 events: Events | None = None, source: str = "", xrootd: str | None = None) -> None:
+        check_backend(backend, xrootd)
         self.scenario, self.settings, self.backend_name = scenario, settings, backend
+        self.xrootd = xrootd
         self.events = events or Events()
         self.source = source
         self.run_id = new_run_id(scenario.name)
@@ -89,16 +90,22 @@ class Runner:
         configure_client(self.settings.request_timeout_s, self.settings.connection_window_s)
         summary, gstream = SummaryCollector(), GStreamCollector()
         with ExitStack() as stack:
-            backend = make_backend(self.backend_name, self._server_dir(), self.settings.server_user)
+            backend = make_backend(self.backend_name, self._server_dir(), self.settings.server_user,
+                                   xrootd=self.xrootd, topology=self.scenario.topology,
+                                   progress=lambda text: self.events.step.fire(Step(text)))
             stack.callback(backend.close)
-            udp_summary = stack.enter_context(UdpListener("127.0.0.1", summary.on_packet))
-            udp_gstream = stack.enter_context(UdpListener("127.0.0.1", gstream.on_packet))
+            self._record_backend(backend.facts())
+            udp_summary = stack.enter_context(UdpListener(backend.monitor_bind, summary.on_packet))
+            udp_gstream = stack.enter_context(UdpListener(backend.monitor_bind, gstream.on_packet))
             self.events.step.fire(Step("starting servers"))
             top = Topology(self.scenario.topology, backend, MonitorPorts(udp_summary.port, udp_gstream.port),
                            self.settings.start_timeout_s, out.save_config)
             stack.callback(top.save_logs, str(out.logs))
             stack.enter_context(top)
             self._meta["topology"] = self._describe(top)
+            if self.scenario.topology.links:
+                self.events.step.fire(Step("measuring links"))
+                self._meta["links"] = backend.measure_links()
             out.write("run.json", self._meta)
             self._phases(out, top, TruthProbe(summary, gstream, self.settings.truth_timeout_s))
 
@@ -165,6 +172,15 @@ class Runner:
             "scenario": self.scenario.model_dump(mode="json"), "software": software_versions(),
             "host": host_facts(),
         }
+
+    def _record_backend(self, facts: dict[str, object]) -> None:
+        """What the backend ran: a container's XRootD is not the host's."""
+        if "xrootd-server" in facts:
+            software = self._meta["software"]
+            assert isinstance(software, dict)
+            software["xrootd-server"] = facts["xrootd-server"]
+        if facts:
+            self._meta["backend_facts"] = facts
 
     def _describe(self, top: Topology) -> dict[str, object]:
         return {name: {"role": s.placement.role, "endpoint": s.placement.root_url,

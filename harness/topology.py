@@ -6,8 +6,9 @@ waited for (log line, then a kXR_ping). A failed start carries its log tail and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from harness.backends import Backend, Placement, Service
 from harness.errors import TopologyError
@@ -17,6 +18,27 @@ from harness.xrdconf import CacheConfig, Monitoring, OriginConfig, ServerPaths, 
 
 LOG_TAIL_LINES = 15
 Ready = Callable[[Service, float], None]
+
+
+@dataclass(frozen=True)
+class ServerExtras:
+    """What a server gets beyond its rendered config: e.g. the auth part (``harness.xrdconf.auth``).
+
+    ``files`` (path -> text) are written before the server starts; paths are host paths, which is
+    what the local backend's servers see.
+    """
+
+    config: str = ""
+    env: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, str] = field(default_factory=dict)
+
+
+# Called with the server about to start and the placements of those already started.
+Extras = Callable[[Placement, Mapping[str, Placement]], ServerExtras]
+
+
+def no_extras(_placement: Placement, _started: Mapping[str, Placement]) -> ServerExtras:
+    return ServerExtras()
 
 
 def log_then_ping(service: Service, timeout_s: float) -> None:
@@ -44,10 +66,11 @@ class Topology:
 
     spec: TopologySpec
     backend: Backend
-    monitoring: MonitorPorts
+    monitoring: MonitorPorts | None  # None: no monitoring directives (e.g. auth checks)
     start_timeout_s: float
     on_config: Callable[[str, str], None] = lambda _name, _text: None
     ready: Ready = log_then_ping
+    extras: Extras = no_extras
     servers: dict[str, Server] = field(default_factory=dict)
 
     def __enter__(self) -> Topology:
@@ -76,21 +99,26 @@ class Topology:
 
     def _start_origin(self, name: str) -> None:
         placement = self.backend.place(name, "origin")
-        monitoring = Monitoring(summary=self.monitoring.summary_for(placement))
+        monitoring = Monitoring(summary=self.monitoring.summary_for(placement)) if self.monitoring else Monitoring()
         config = render_origin(OriginConfig(_paths(placement), monitoring))
         self._start(placement, config)
 
     def _start_cache(self, spec: CacheSpec) -> None:
         placement = self.backend.place(spec.name, "cache")
         origin = self.servers[spec.origin].placement
-        monitoring = Monitoring(gstream=self.monitoring.gstream_for(placement))
+        monitoring = Monitoring(gstream=self.monitoring.gstream_for(placement)) if self.monitoring else Monitoring()
         config = render_cache(CacheConfig(_paths(placement), f"{origin.peer_host}:{origin.port}", spec.settings,
                                           monitoring))
         self._start(placement, config)
 
     def _start(self, placement: Placement, config: str) -> None:
+        extras = self.extras(placement, {name: s.placement for name, s in self.servers.items()})
+        config += extras.config
+        for path, text in extras.files.items():
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text)
         self.on_config(placement.name, config)
-        service = self.backend.start(placement, config, {})
+        service = self.backend.start(placement, config, extras.env)
         try:
             self.ready(service, self.start_timeout_s)
         except TopologyError as exc:

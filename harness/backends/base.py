@@ -2,7 +2,8 @@
 
 A backend receives rendered config text, environment and files; it never decides policy
 (auth, cache settings), which stays in ``topology``. Implementations: ``local`` (real
-xrootd processes), ``fake`` (in memory, for unit tests of the layers above).
+xrootd processes), ``docker`` (containers, one network per site, emulated links), ``fake``
+(in memory, for unit tests of the layers above).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ class Placement:
     """Where a service will live, decided by the backend before its config is rendered.
 
     ``host``/``port`` are how the harness reaches it; ``peer_host`` is how other services
-    reach it; paths are as seen by the server itself.
+    reach it; paths are as seen by the server itself. A container's address is assigned
+    when it starts, so ``start`` may return a Service whose placement has the final
+    ``host``: the started Service's placement is the one to use from then on.
     """
 
     name: str
@@ -55,6 +58,7 @@ class Backend(Protocol):
     """What every backend implements; a context manager that stops all it started on exit."""
 
     name: str
+    monitor_bind: str  # where the harness' UDP listeners bind so that ``monitor_host`` reaches them
 
     def place(self, name: str, role: Role) -> Placement: ...
 
@@ -67,5 +71,13 @@ class Backend(Protocol):
     def stop(self, service: Service) -> None: ...
 
     def save_logs(self, service: Service, dest_dir: str) -> None: ...
+
+    def measure_links(self) -> list[dict[str, object]]:
+        """Measure each emulated link once the servers are up: configured, measured, method."""
+        ...
+
+    def facts(self) -> dict[str, object]:
+        """What this backend ran, for run.json (e.g. XRootD version and images); may be empty."""
+        ...
 
     def close(self) -> None: ...

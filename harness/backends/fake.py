@@ -32,6 +32,7 @@ class FakeBackend:
     """Records what the layers above ask for; ``files`` maps (service, path) to content."""
 
     name: str = "fake"
+    monitor_bind: str = "127.0.0.1"
     services: list[FakeService] = field(default_factory=list)
     files: dict[tuple[str, str], bytes] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
@@ -70,6 +71,12 @@ class FakeBackend:
 
     def save_logs(self, service: Service, dest_dir: str) -> None:
         self.events.append(f"logs {service.placement.name}")
+
+    def measure_links(self) -> list[dict[str, object]]:
+        return []
+
+    def facts(self) -> dict[str, object]:
+        return {}
 
     def close(self) -> None:
         for service in reversed(list(self.services)):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.backends.base import Placement, Role, Service
-from harness.errors import EnvironmentMissing, ServiceStartError
+from harness.errors import EnvironmentMissing, ServiceStartError, UserError
 
 STOP_TIMEOUT_S = 5.0
 OWNER_FILE = "harness.pid"  # lets `clean` find servers whose harness died
@@ -49,13 +49,17 @@ class LocalBackend:
 
     run_dir: Path
     server_user: str = "xrootd"
+    version: str | None = None  # the XRootD version asked for; local runs whatever is installed
     name: str = "local"
+    monitor_bind: str = "127.0.0.1"
     services: list[LocalService] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.xrootd = shutil.which("xrootd")
         if self.xrootd is None:
             raise EnvironmentMissing("xrootd not found on PATH: run scripts/bootstrap (installs xrootd-server)")
+        if self.version is not None:
+            self._check_version(self.version)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / OWNER_FILE).write_text(str(os.getpid()))
 
@@ -119,10 +123,23 @@ class LocalBackend:
         dest.mkdir(parents=True, exist_ok=True)
         (dest / f"{service.placement.name}.log").write_text(service.log_text())
 
+    def measure_links(self) -> list[dict[str, object]]:
+        return []  # every server shares loopback: links are not emulated here
+
+    def facts(self) -> dict[str, object]:
+        return {}
+
     def close(self) -> None:
         # Reverse start order: caches go before the origins they read from.
         for service in reversed(list(self.services)):
             self.stop(service)
+
+    def _check_version(self, wanted: str) -> None:
+        done = subprocess.run([str(self.xrootd), "-v"], capture_output=True, text=True, timeout=10, check=False)
+        installed = (done.stderr or done.stdout).strip().lstrip("v")
+        if installed != wanted:
+            raise UserError(f"the local backend runs the installed XRootD {installed}; "
+                            f"for {wanted} use --backend docker")
 
     def _argv(self, config: Path, log: Path, name: str) -> list[str]:
         argv = [str(self.xrootd), "-c", str(config), "-l", str(log), "-n", name]

@@ -1,4 +1,4 @@
-"""``clean``: reap servers of local runs whose harness process is gone."""
+"""``clean``: reap servers of runs whose harness process is gone (local processes, Docker objects)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+from harness.backends.engine import connect, process_alive, reap
 from harness.backends.local import OWNER_FILE
+from harness.errors import EnvironmentMissing
 from harness.settings import Settings
 
 
@@ -19,11 +21,20 @@ def clean_local(settings: Settings) -> Iterator[str]:
         return
     for run_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         owner = _owner(run_dir)
-        if owner is not None and _alive(owner):
+        if owner is not None and process_alive(owner):
             continue
         killed = _kill_servers_of(run_dir)
         shutil.rmtree(run_dir, ignore_errors=True)
         yield f"removed {run_dir} ({killed} server process(es) stopped)"
+
+
+def clean_docker() -> Iterator[str]:
+    """Remove containers and networks labelled by dead runs, when a Docker engine is reachable."""
+    try:
+        client = connect(timeout_s=10)
+    except EnvironmentMissing:
+        return  # no engine (or no SDK): nothing of ours can be running there
+    yield from reap(None, client)
 
 
 def _owner(run_dir: Path) -> int | None:
@@ -31,16 +42,6 @@ def _owner(run_dir: Path) -> int | None:
         return int((run_dir / OWNER_FILE).read_text())
     except (OSError, ValueError):
         return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _kill_servers_of(run_dir: Path) -> int:

@@ -22,10 +22,10 @@ def default_scenario() -> Path:
     return path
 
 
-def run_scenario(path: Path, backend: str, settings: Settings, console: Console) -> None:
+def run_scenario(path: Path, backend: str, settings: Settings, console: Console, xrootd: str | None = None) -> None:
     """Validate, run, report; raise CheckFailed if a phase missed its expectation."""
     scenario = load_scenario(path)
-    runner = Runner(scenario, settings, backend, _progress(console), source=str(path))
+    runner = Runner(scenario, settings, backend, _progress(console), source=str(path), xrootd=xrootd)
     outcome = runner.run()
     console.print(phase_table(outcome.summary))
     console.print(f"results: {outcome.path}")
