@@ -15,6 +15,7 @@ from harness.errors import ServiceNotReady, ServiceStartError
 READY = "initialization completed"
 FAILED = "initialization failed"
 POLL_S = 0.02
+REASON_WORDS = ("error", "invalid", "unable", "fail", "denied", "too long")  # 'too long': admin socket path
 
 
 class Target(Protocol):
@@ -58,6 +59,6 @@ def _reason(log: str) -> str:
     """The most telling line of a failed start: the last error-looking line, else the last line."""
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     for line in reversed(lines):
-        if FAILED not in line and any(w in line.lower() for w in ("error", "invalid", "unable", "fail", "denied")):
+        if FAILED not in line and any(w in line.lower() for w in REASON_WORDS):
             return line
     return lines[-1] if lines else "no log output"

@@ -57,6 +57,8 @@ class CaseRunner:
         probe = self._probe(case.id, identity, case.protocol, case.operation, case.path, server)
         classified = classify(probe, self.ctx.digests.get(case.path) if case.operation == "read" else None)
         evidence = self._evidence(case, server, probe, marks)
+        if not evidence:  # e.g. an expired proxy: XrdCl gives up before anything is sent
+            notes.append(f"no line of the {server.name} log names this request")
         return CaseResult(case, config, server.name, classified.outcome, redact(classified.detail),
                           judge(case, classified.outcome, self.ctx.version), time.monotonic() - start, probe,
                           evidence, tuple(notes))
@@ -105,6 +107,8 @@ class CaseRunner:
         tag = f".{probe.pid}:" if probe.pid and case.protocol == "root" else None
         lines = [f"{server.name}: {line}" for line in _new_lines(server, marks)
                  if (tag and tag in line) or (tag is None and case.path in line and not _XRD_CLIENT.search(line))]
+        if probe.transport in ("tls", "connection"):  # refused in the handshake: no path is logged
+            lines += [f"{server.name}: {line}" for line in _new_lines(server, marks) if "CertVerify" in line]
         if server.name != ORIGIN:  # what the cache asked of the origin for this path, under its own login
             origin = self.ctx.top.servers[ORIGIN]
             robot = f".{_pid(server)}:"

@@ -29,7 +29,16 @@ ProxyKind = Literal["voms", "plain", "expired", "expired_ac", "untrusted_ca", "u
 SigningKind = Literal["valid", "unknown_key", "wrong_key", "tampered", "alg_none", "hs256"]
 AUDIENCE_WORDS = ("server", "origin", "cache", "any")
 CaseId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$")]
-ConfigName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,24}$")]
+
+
+def _not_origin(name: str) -> str:
+    if name == "origin":
+        raise ValueError("'origin' names the origin server; choose another configuration name")
+    return name
+
+
+# Also the name of its cache server: short, since xrootd's admin socket path holds it twice.
+ConfigName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,15}$"), AfterValidator(_not_origin)]
 DataPath = Annotated[str, Field(pattern=r"^/[^\s?#]*$")]
 ROBOT_USER = "xcache-robot"
 VOMS_PROXIES = ("voms", "expired_ac", "untrusted_voms")

@@ -42,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = _https(args.op, args.host, args.path, args.header)
     except Exception as exc:  # anything unforeseen is still one JSON line the harness can judge
         result = {"transport": "exception", "ok": False, "message": f"{type(exc).__name__}: {exc}"[:300]}
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: end quietly
+        result = {"transport": "exception", "ok": False, "message": "interrupted"}
     result["pid"] = os.getpid()
     sys.stdout.write(json.dumps(result) + "\n")
     return 0
@@ -117,4 +119,7 @@ def _short(exc: Exception) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before the request started (e.g. while importing)
+        sys.exit(130)

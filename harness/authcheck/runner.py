@@ -97,7 +97,7 @@ class AuthCheck:
         self.matrix, self.settings, self.backend_name = matrix, settings, backend
         self.events = events or AuthEvents()
         self.source, self.parallel = source, parallel
-        self.run_id = new_run_id(f"auth-{matrix.name}")
+        self.run_id = new_run_id("auth")  # short: xrootd's admin socket path must fit 108 bytes
         self.version = local_xrootd_version()
         self._lock = threading.Lock()
 
@@ -123,6 +123,8 @@ class AuthCheck:
 
     def _run(self, out: RunDir, meta: dict[str, Any], results: list[CaseResult]) -> None:
         work = self.settings.runtime_dir / self.run_id
+        work.mkdir(parents=True)
+        work.chmod(0o755)  # the server user must traverse it, whatever our umask
         with ExitStack() as stack:
             self.events.step.fire(Step("writing the PKI and the token issuer"))
             owner = server_owner(self.settings.server_user)
@@ -154,6 +156,8 @@ class AuthCheck:
                 if stop.is_set():
                     return
                 result = runner.run(case)
+                if stop.is_set():  # interrupted: its probe may have been interrupted too
+                    return
                 with self._lock:
                     results.append(result)
                     out.append(CASES_FILE, result.to_dict())

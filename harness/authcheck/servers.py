@@ -22,12 +22,13 @@ from harness.topology import Ready, ServerExtras
 from harness.xrdconf.auth import AuthPaths, Issuer, RenderedAuth, ServerAuth, Upstream, render_auth
 
 ORIGIN = "origin"
-CACHE_PREFIX = "cache-"
 HTTPS_PROBE_TIMEOUT_S = 2.0
 
 
 def cache_name(config: str) -> str:
-    return CACHE_PREFIX + config
+    """A configuration's cache is named after it: short, since xrootd's admin socket path
+    (<runtime>/<run-id>/<name>/adm/<name>/.xrd/) must fit in a unix socket address (108 bytes)."""
+    return config
 
 
 def server_for(route: str, config: str) -> str:
@@ -61,7 +62,7 @@ class AuthServers:
         return ServerExtras(rendered.config, rendered.env, rendered.files)
 
     def configuration(self, cache: str) -> Configuration:
-        return self.matrix.configurations[cache.removeprefix(CACHE_PREFIX)]
+        return self.matrix.configurations[cache]
 
     def _origin(self, placement: Placement) -> ServerAuth:
         rules = self.matrix.servers.origin

@@ -31,7 +31,7 @@ def test_groups_share_server_and_path_and_run_cold_before_warm() -> None:
 def test_one_origin_and_a_cache_per_used_configuration() -> None:
     spec = topology_spec(load_matrix(DEFAULT))
     assert [o.name for o in spec.origins] == ["origin"]
-    assert [c.name for c in spec.caches] == ["cache-protected", "cache-token-robot", "cache-no-authz"]
+    assert [c.name for c in spec.caches] == ["protected", "token-robot", "no-authz"]
     assert {c.origin for c in spec.caches} == {"origin"}
 
 
@@ -48,7 +48,7 @@ def test_extras_reach_config_environment_and_files(tmp_path: Path) -> None:
     spec = topology_spec(load_matrix(DEFAULT))
     with Topology(spec, backend, None, 1.0, configs.__setitem__, lambda s, t: None, extras):  # type: ignore[arg-type]
         assert next(s.env for s in backend.services) == {"X509_CERT_DIR": "/ca"}
-    assert seen["origin"] == [] and seen["cache-protected"] == ["origin"]
+    assert seen["origin"] == [] and seen["protected"] == ["origin"]
     assert configs["origin"].endswith("# extra for origin\n")
-    assert "xrd.report" not in configs["origin"] and "xrootd.monitor" not in configs["cache-protected"]
-    assert (tmp_path / "cache-no-authz" / "authdb").read_text() == "u * /data/public/ rl\n"
+    assert "xrd.report" not in configs["origin"] and "xrootd.monitor" not in configs["protected"]
+    assert (tmp_path / "no-authz" / "authdb").read_text() == "u * /data/public/ rl\n"
