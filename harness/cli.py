@@ -88,6 +88,35 @@ def auth_check(matrix: Path | None, backend: str, results: Path | None, junit: P
     run_auth_check(matrix or default_matrix(), backend, make_settings(results), out, junit)
 
 
+@cli.group()
+def images() -> None:
+    """Container images, built here from Debian packages (no registry needed)."""
+
+
+@images.command("build")
+@click.option("--xrootd", "versions", multiple=True, type=click.Choice(["5.5.3", "5.8.1"]),
+              help="XRootD version (repeatable; default both)")
+@click.option("--force", is_flag=True, help="rebuild even when an image with the recipe's hash exists")
+def images_build(versions: tuple[str, ...], force: bool) -> None:
+    """Build the base and role images (origin, cache, client, linkemu); unchanged recipes are reused."""
+    from harness.images import build_images
+
+    for version in versions or ("5.5.3", "5.8.1"):
+        tags = build_images(version, progress=lambda line: out.print(f"  {line}"), force=force)
+        for role, tag in tags.items():
+            out.print(f"{role:8} {tag}")
+
+
+@cli.command()
+def doctor() -> None:
+    """Report what this host can do: xrootd binaries, Docker engine and images, link shaping methods."""
+    from harness.commands.doctor import findings
+
+    for what, usable, detail in findings():
+        mark = "[green]ok[/]     " if usable else "[yellow]missing[/]"
+        out.print(f"{mark} {what}: {detail}")
+
+
 def make_settings(results: Path | None) -> Settings:
     overrides = {"results_dir": results} if results is not None else {}
     try:

@@ -47,13 +47,14 @@ def by_phase(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["phase"]: p for p in summary["phases"]}
 
 
+@pytest.mark.parametrize("xrootd", ["5.5.3", "5.8.1"])
 def test_smoke_on_docker_cold_pulls_everything_warm_nothing_and_leaves_nothing(
-        settings: Settings, client: Any) -> None:
+        settings: Settings, client: Any, xrootd: str) -> None:
     steps: list[tuple[float, str]] = []
     events = Events()
     events.step.add(lambda e: steps.append((time.monotonic(), e.text)))
     events.phase_started.add(lambda e: steps.append((time.monotonic(), f"phase {e.phase}")))
-    runner = Runner(load_scenario(SMOKE), settings, backend="docker", events=events)
+    runner = Runner(load_scenario(SMOKE), settings, backend="docker", events=events, xrootd=xrootd)
     outcome = runner.run()
     phases = by_phase(outcome.summary)
     read = phases["cache-cold"]["stats"]["bytes"]
@@ -65,7 +66,7 @@ def test_smoke_on_docker_cold_pulls_everything_warm_nothing_and_leaves_nothing(
     assert len(ops) == 12 and all(op["verified"] and op["error"] is None for op in ops)
     run = json.loads((outcome.path / "run.json").read_text())
     assert run["status"] == "complete" and run["backend"] == "docker"
-    assert run["software"]["xrootd-server"] == "5.5.3"
+    assert run["software"]["xrootd-server"] == xrootd
     assert set(run["backend_facts"]["images"]) == {"origin", "cache"}
     assert {p.name for p in (outcome.path / "logs").iterdir()} == {"origin.log", "xcache.log"}
     assert "initialization completed" in (outcome.path / "logs" / "origin.log").read_text()
