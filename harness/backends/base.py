@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 Role = Literal["origin", "cache"]
@@ -81,3 +82,10 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def save_log(service: Service, dest_dir: str) -> None:
+    """Write a service's log to ``dest_dir/<name>.log`` (shared by the backends' ``save_logs``)."""
+    dest = Path(dest_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / f"{service.placement.name}.log").write_text(service.log_text())

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from harness.backends.base import Placement, Role, Service
+from harness.backends.base import Placement, Role, Service, save_log
 from harness.backends.engine import (
     chown_tree,
     connect,
@@ -176,9 +176,7 @@ class DockerBackend:
             self.services.remove(service)
 
     def save_logs(self, service: Service, dest_dir: str) -> None:
-        dest = Path(dest_dir)
-        dest.mkdir(parents=True, exist_ok=True)
-        (dest / f"{service.placement.name}.log").write_text(service.log_text())
+        save_log(service, dest_dir)
 
     def measure_links(self) -> list[dict[str, object]]:
         from harness.links.probe import measure_link

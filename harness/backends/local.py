@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.backends.base import Placement, Role, Service
+from harness.backends.base import Placement, Role, Service, save_log
 from harness.errors import EnvironmentMissing, ServiceStartError, UserError
 
 STOP_TIMEOUT_S = 5.0
@@ -119,9 +119,7 @@ class LocalBackend:
             self.services.remove(service)
 
     def save_logs(self, service: Service, dest_dir: str) -> None:
-        dest = Path(dest_dir)
-        dest.mkdir(parents=True, exist_ok=True)
-        (dest / f"{service.placement.name}.log").write_text(service.log_text())
+        save_log(service, dest_dir)
 
     def measure_links(self) -> list[dict[str, object]]:
         return []  # every server shares loopback: links are not emulated here

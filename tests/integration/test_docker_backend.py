@@ -19,12 +19,11 @@ import pytest
 
 from harness.backends.engine import LABEL_HOST, LABEL_PID, LABEL_RUN, reap
 from harness.events import Events
-from harness.results import read_jsonl
 from harness.runner import Runner
 from harness.settings import Settings
 from harness.spec import load_scenario
 
-from .helpers import REPO, SMOKE
+from .helpers import REPO, SMOKE, assert_smoke_truth
 
 pytestmark = pytest.mark.docker
 
@@ -56,14 +55,7 @@ def test_smoke_on_docker_cold_pulls_everything_warm_nothing_and_leaves_nothing(
     events.phase_started.add(lambda e: steps.append((time.monotonic(), f"phase {e.phase}")))
     runner = Runner(load_scenario(SMOKE), settings, backend="docker", events=events, xrootd=xrootd)
     outcome = runner.run()
-    phases = by_phase(outcome.summary)
-    read = phases["cache-cold"]["stats"]["bytes"]
-    assert read == 4 * 32 * 1024**2
-    assert abs(phases["cache-cold"]["truth"]["origin_bytes"] - read) <= 0.02 * read
-    assert phases["cache-warm"]["truth"]["origin_bytes"] < 0.01 * read
-    assert phases["direct-origin"]["truth"]["origin_bytes"] >= read
-    ops = read_jsonl(outcome.path / "ops.jsonl")
-    assert len(ops) == 12 and all(op["verified"] and op["error"] is None for op in ops)
+    assert_smoke_truth(outcome)
     run = json.loads((outcome.path / "run.json").read_text())
     assert run["status"] == "complete" and run["backend"] == "docker"
     assert run["software"]["xrootd-server"] == xrootd
