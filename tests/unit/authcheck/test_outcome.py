@@ -3,7 +3,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
+from harness.auth import TokenIssuer, TokenSpec
 from harness.authcheck.junit import junit_xml
 from harness.authcheck.matrix import Case, KnownBug
 from harness.authcheck.outcome import CaseResult, ProbeResult, classify, judge
@@ -94,17 +97,23 @@ def test_junit_one_testcase_per_case_with_failures_and_expected_failures() -> No
     assert "acc_Audit" in (by_id["P1"].findtext("system-out") or "")
 
 
-JWT = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+@pytest.fixture(scope="module")
+def secrets() -> dict[str, str]:
+    """A real minted token and a real private key, made at run time: no secret is kept in the repository."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption()).decode()
+    return {"jwt": TokenIssuer.generate("https://localhost:8443/issuer").mint(TokenSpec()), "pem": pem}
 
 
-@pytest.mark.parametrize("text", [
-    f"open /data/f?authz=Bearer%20{JWT}&x=1",
-    f"Authorization: Bearer {JWT}",
-    f"token {JWT} in a message",
-    "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+@pytest.mark.parametrize("template", [
+    "open /data/f?authz=Bearer%20{jwt}&x=1",
+    "Authorization: Bearer {jwt}",
+    "token {jwt} in a message",
+    "{pem}",
 ])
-def test_redact_removes_tokens_and_keys(text: str) -> None:
-    clean = redact(text)
+def test_redact_removes_tokens_and_keys(template: str, secrets: dict[str, str]) -> None:
+    clean = redact(template.format(**secrets))
     assert "eyJ" not in clean and "PRIVATE KEY" not in clean and "<redacted>" in clean
 
 
