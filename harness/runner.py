@@ -8,7 +8,6 @@ server it started is stopped.
 from __future__ import annotations
 
 import time
-import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends import check_backend, make_backend
-from harness.content import FileContent
+from harness.content import Adler32, FileContent, digesting
 from harness.errors import HarnessError, ReadError
 from harness.events import Events, OpDone, PhaseDone, PhaseStarted, RunStarted, RunStopped, Step
 from harness.machine import host_facts, software_versions
@@ -153,8 +152,8 @@ class Runner:
         for fileset in self.scenario.dataset.files:
             for path in fileset.paths():
                 content = FileContent(self.scenario.dataset.seed, path, fileset.size)
-                checksum = _Adler()
-                top.backend.stage(origin.placement, path, checksum.wrap(content.chunks()))
+                checksum = Adler32()
+                top.backend.stage(origin.placement, path, digesting(content.chunks(), checksum))
                 yield StagedFile(path, fileset.size, checksum.value)
 
     def _finish(self, out: RunDir, status: str) -> None:
@@ -191,14 +190,3 @@ class Runner:
     def _server_dir(self) -> Path:
         return self.settings.runtime_dir / self.run_id
 
-
-class _Adler:
-    """Computes adler32 of the chunks passing through, while they are written."""
-
-    def __init__(self) -> None:
-        self.value = 1
-
-    def wrap(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        for chunk in chunks:
-            self.value = zlib.adler32(chunk, self.value)
-            yield chunk

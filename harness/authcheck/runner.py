@@ -27,7 +27,7 @@ from harness.authcheck.outcome import CaseResult
 from harness.authcheck.redact import redact
 from harness.authcheck.servers import ORIGIN, AuthServers, https_ready, server_for, topology_spec, url_of
 from harness.backends import check_backend, make_backend
-from harness.content import FileContent
+from harness.content import FileContent, digesting
 from harness.errors import HarnessError, UserError
 from harness.events import EventHook, Step
 from harness.machine import host_facts, local_xrootd_version, software_versions
@@ -176,7 +176,7 @@ class AuthCheck:
         for path in self.matrix.files:
             content = FileContent(CONTENT_SEED, path, self.matrix.file_size)
             digest = hashlib.sha256()
-            top.backend.stage(origin.placement, path, _hashing(content.chunks(), digest))
+            top.backend.stage(origin.placement, path, digesting(content.chunks(), digest))
             yield path, digest.hexdigest()
 
     def _save_auth_files(self, servers: AuthServers, out: RunDir) -> None:
@@ -219,8 +219,3 @@ def _row(result: CaseResult) -> dict[str, str]:
             "operation": case.operation, "expected": case.expected, "actual": result.actual,
             "verdict": result.judgement.verdict}
 
-
-def _hashing(chunks: Iterator[bytes], digest: Any) -> Iterator[bytes]:
-    for chunk in chunks:
-        digest.update(chunk)
-        yield chunk

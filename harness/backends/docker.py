@@ -22,7 +22,6 @@ from typing import Any
 
 from harness.backends.base import Placement, Role, Service, save_log
 from harness.backends.engine import (
-    chown_tree,
     connect,
     docker_name,
     passwd_ids,
@@ -31,6 +30,7 @@ from harness.backends.engine import (
     remove_network,
     run_labels,
 )
+from harness.backends.files import chown_tree, server_environment, write_staged
 from harness.backends.local import OWNER_FILE
 from harness.backends.sites import RelayPlan, plan_sites
 from harness.errors import ServiceStartError, TopologyError, UserError
@@ -150,16 +150,7 @@ class DockerBackend:
     def stage(self, placement: Placement, path: str, chunks: Iterable[bytes]) -> None:
         # Straight into the host side of the origin's bind mount: no copy through the engine.
         data = self.run_dir / placement.name / "data"
-        target = data / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-        uid, gid = self._owners[self.images[placement.role]]
-        node = target
-        while node != data.parent:
-            os.chown(node, uid, gid)
-            node = node.parent
+        write_staged(data, path, chunks, self._owners[self.images[placement.role]])
 
     def exec(self, service: Service, argv: list[str]) -> str:
         service = _own(service)
@@ -272,9 +263,7 @@ class DockerBackend:
         sites = self.plan.networks[name]
         command = ["xrootd", "-c", f"{MOUNT}/xrootd.cfg", "-l", f"{MOUNT}/log/xrootd.log", "-n", name,
                    "-R", SERVER_USER]
-        # Explicit and clean, as in the local backend: no client credentials leak into a server.
-        environment = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LANG": "C", "HOME": MOUNT,
-                       "XDG_CACHE_HOME": f"{MOUNT}/xdgcache"} | dict(env)
+        environment = server_environment(MOUNT, env)
         return self._create(image, command, name, placement.role, sites, {s: [name] for s in sites},
                             working_dir=MOUNT, environment=environment,
                             volumes={str(self.run_dir / name): {"bind": MOUNT, "mode": "rw"}})

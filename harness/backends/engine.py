@@ -59,12 +59,6 @@ def passwd_ids(passwd: str, user: str, where: str = "image") -> tuple[int, int]:
     raise EnvironmentMissing(f"{where} has no user {user!r} (is it an xcache-harness server image?)")
 
 
-def chown_tree(path: Path, uid: int, gid: int) -> None:
-    for root, dirs, files in os.walk(path):
-        for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
-            os.chown(name, uid, gid)
-
-
 def is_leftover(labels: Mapping[str, str], host: str, alive: Callable[[int], bool]) -> bool:
     """True when the harness process that labelled an object is gone (on this host)."""
     if labels.get(LABEL_HOST, host) != host:

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.backends.base import Placement, Role, Service, save_log
+from harness.backends.files import Owner, chown_tree, server_environment, write_staged
 from harness.errors import EnvironmentMissing, ServiceStartError, UserError
+from harness.machine import local_xrootd_version
 
 STOP_TIMEOUT_S = 5.0
 OWNER_FILE = "harness.pid"  # lets `clean` find servers whose harness died
@@ -85,7 +87,7 @@ class LocalBackend:
         self._give_to_server_user(base)
         process = subprocess.Popen(
             self._argv(config_path, base / "log" / "xrootd.log", placement.name),
-            cwd=base, env=self._environment(base, env), start_new_session=True,
+            cwd=base, env=server_environment(str(base), env), start_new_session=True,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         service = LocalService(placement, process, base / "log" / placement.name / "xrootd.log", config_path)
@@ -93,12 +95,7 @@ class LocalBackend:
         return service
 
     def stage(self, placement: Placement, path: str, chunks: Iterable[bytes]) -> None:
-        target = Path(placement.data_dir) / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-        self._give_to_server_user(Path(placement.data_dir))
+        write_staged(Path(placement.data_dir), path, chunks, self._server_ids())
 
     def exec(self, service: Service, argv: list[str]) -> str:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
@@ -133,8 +130,7 @@ class LocalBackend:
             self.stop(service)
 
     def _check_version(self, wanted: str) -> None:
-        done = subprocess.run([str(self.xrootd), "-v"], capture_output=True, text=True, timeout=10, check=False)
-        installed = (done.stderr or done.stdout).strip().lstrip("v")
+        installed = local_xrootd_version()
         if installed != wanted:
             raise UserError(f"the local backend runs the installed XRootD {installed}; "
                             f"for {wanted} use --backend docker")
@@ -144,19 +140,17 @@ class LocalBackend:
         # xrootd refuses to run as root; -R makes it setuid itself, keeping our PID.
         return [*argv, "-R", self.server_user] if os.geteuid() == 0 else argv
 
-    def _environment(self, base: Path, extra: Mapping[str, str]) -> dict[str, str]:
-        # Explicit and clean: a client's BEARER_TOKEN or X509_* leaking into a server breaks it.
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "TZ": "UTC", "LANG": "C", "HOME": str(base)}
-        env["XDG_CACHE_HOME"] = str(base / "xdgcache")
-        return env | dict(extra)
+    def _server_ids(self) -> Owner:
+        """Only root can (and must) hand files to the unprivileged server user."""
+        if os.geteuid() != 0:
+            return None
+        user = pwd.getpwnam(self.server_user)
+        return user.pw_uid, user.pw_gid
 
     def _give_to_server_user(self, path: Path) -> None:
-        if os.geteuid() != 0:
-            return
-        user = pwd.getpwnam(self.server_user)
-        for root, dirs, files in os.walk(path):
-            for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
-                os.chown(name, user.pw_uid, user.pw_gid)
+        owner = self._server_ids()
+        if owner is not None:
+            chown_tree(path, *owner)
 
 
 def _own(service: Service) -> LocalService:

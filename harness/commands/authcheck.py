@@ -9,11 +9,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-import harness
 from harness.authcheck.matrix import load_matrix
 from harness.authcheck.outcome import CaseResult
 from harness.authcheck.runner import AuthCheck, AuthCheckOutcome, AuthEvents
-from harness.errors import CheckFailed, UserError
+from harness.commands import shipped
+from harness.errors import CheckFailed
 from harness.settings import Settings
 
 COLUMNS = ("case", "route", "config", "proto", "op", "credential", "path", "expected", "actual", "verdict")
@@ -22,10 +22,7 @@ VERDICT_STYLE = {"pass": "✓", "fail": "[red]✗ unexpected[/]", "error": "[red
 
 
 def default_matrix() -> Path:
-    path = Path(harness.__file__).resolve().parent.parent / "scenarios" / "auth-matrix.yaml"
-    if not path.exists():
-        raise UserError(f"{path}: the default auth matrix is missing (run from a checkout of xcache-harness)")
-    return path
+    return shipped("auth-matrix.yaml", "default auth matrix")
 
 
 def run_auth_check(path: Path, backend: str, settings: Settings, console: Console, junit: Path | None) -> None:

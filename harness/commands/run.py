@@ -6,9 +6,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-import harness
-from harness.errors import CheckFailed, UserError
-from harness.events import Events, OpDone, PhaseDone, PhaseStarted, RunStarted, RunStopped, Step
+from harness.commands import shipped
+from harness.errors import CheckFailed
+from harness.events import Events, OpDone, RunStopped
 from harness.report.text import phase_table
 from harness.runner import Runner
 from harness.settings import Settings
@@ -16,10 +16,7 @@ from harness.spec import load_scenario
 
 
 def default_scenario() -> Path:
-    path = Path(harness.__file__).resolve().parent.parent / "scenarios" / "smoke.yaml"
-    if not path.exists():
-        raise UserError(f"{path}: the default scenario is missing (run from a checkout of xcache-harness)")
-    return path
+    return shipped("smoke.yaml", "default scenario")
 
 
 def run_scenario(path: Path, backend: str, settings: Settings, console: Console, xrootd: str | None = None) -> None:
@@ -57,5 +54,3 @@ def _op_line(console: Console, event: OpDone) -> None:
     state = "[red]FAILED[/]" if r.error else ("ok" if r.verified else "unverified")
     console.print(f"    {r.path}  {r.bytes / 1e6:.1f} MB  {rate:.0f} MB/s  {state}", highlight=False)
 
-
-__all__ = ["PhaseDone", "PhaseStarted", "RunStarted", "RunStopped", "Step", "default_scenario", "run_scenario"]
