@@ -27,6 +27,9 @@ class OpRecord:
     requests: int
     verified: bool
     error: str | None = None
+    site: str = "local"  # the client's site: statistics are kept per site
+    reader: str = "xroot"  # xroot | https | xrdcp | curl
+    repetition: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

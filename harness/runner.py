@@ -20,7 +20,8 @@ from harness.errors import HarnessError, ReadError
 from harness.events import Events, OpDone, PhaseDone, PhaseStarted, RunStarted, RunStopped, Step
 from harness.machine import host_facts, software_versions
 from harness.measure import OpRecord, phase_stats
-from harness.readers.xroot import ReadTarget, XrootReader, configure_client
+from harness.plan import ReadPlan, ReadTarget
+from harness.readers.xroot import XrootReader, configure_client
 from harness.results import RESULTS_SCHEMA, SUMMARY_FILE, RunDir, new_run_id
 from harness.settings import Settings
 from harness.spec import PhaseSpec, Scenario
@@ -140,7 +141,8 @@ class Runner:
     def _read(self, out: RunDir, phase: PhaseSpec, base: str, staged: StagedFile) -> OpRecord:
         w = self.scenario.workload
         reader = XrootReader(w.request_size, w.in_flight, self.settings.request_timeout_s)
-        record = reader.read(ReadTarget(base, staged.path, staged.size, staged.adler32), phase.label, "client")
+        target = ReadTarget(base, staged.path, staged.size, staged.adler32)
+        record = reader.read(target, ReadPlan(), phase.label, "client")
         out.append("ops.jsonl", record.to_dict())
         self.events.op_done.fire(OpDone(record))
         if record.error is not None:
