@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import SpecError
 from harness.results import RESULTS_SCHEMA, RunDir, read_jsonl, read_run, write_json_atomic
 
 
@@ -28,5 +29,5 @@ def test_run_schema_is_checked(tmp_path: Path) -> None:
     write_json_atomic(tmp_path / "run.json", {"schema_version": RESULTS_SCHEMA, "status": "complete"})
     assert read_run(tmp_path)["status"] == "complete"
     write_json_atomic(tmp_path / "run.json", {"schema_version": 99})
-    with pytest.raises(ValueError, match="schema 99"):
+    with pytest.raises(SpecError, match="schema 99"):
         read_run(tmp_path)
