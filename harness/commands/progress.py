@@ -34,7 +34,11 @@ class RunProgress:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.bar.stop()
+        self._stop()
+
+    def _stop(self) -> None:
+        if self.live:  # stopping a display that never started would still print an empty line
+            self.bar.stop()
 
     def _events(self) -> Events:
         events = Events()
@@ -82,6 +86,6 @@ class RunProgress:
                            f"{event.truth['note']}")
 
     def _stopped(self, event: RunStopped) -> None:
-        self.bar.stop()
+        self._stop()
         if event.status != "complete":
             self.console.print(f"run {event.status}: partial results in {event.path}")
