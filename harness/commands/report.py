@@ -10,7 +10,7 @@ from rich.console import Console
 
 from harness.errors import UserError
 from harness.measure import Warmup
-from harness.report.compare import figures_table, only_in_one, settings_table
+from harness.report.compare import figures_table, only_in_one, ratios_table, settings_table
 from harness.report.export import export_json, export_openmetrics
 from harness.report.html import report_html
 from harness.report.markdown import summary_markdown
@@ -40,7 +40,9 @@ def write_report(run_dir: Path, out: Path | None, trim: Warmup, console: Console
 
 def compare(a_dir: Path, b_dir: Path, trim: Warmup, console: Console) -> None:
     a, b = load_run(a_dir, trim), load_run(b_dir, trim)
+    console.print(f"A = {a.run_id} ({a.status})\nB = {b.run_id} ({b.status})")
     console.print(figures_table(a, b))
+    console.print(ratios_table(a, b))
     console.print(settings_table(a, b))
     for note in only_in_one(a, b):
         console.print(note)

@@ -10,7 +10,7 @@ from harness.report.model import Phase
 
 
 @dataclass(frozen=True)
-class Figure:
+class Column:
     """One figure of a phase: its label, a metric name for exports, how to get it, how to print it."""
 
     label: str
@@ -36,23 +36,23 @@ def _truth(name: str, scale: float = 1.0) -> Callable[[Phase], float | None]:
 
 
 FIGURES = (  # label, metric in base units, value, format, higher is better, metric = value x scale
-    Figure("MB/s", "throughput_bytes_per_second", _stat("mb_per_s"), "{:.1f}", True, 1e6),
-    Figure("ops/s", "operations_per_second", _stat("ops_per_s"), "{:.1f}", True),
-    Figure("TTFB p50 ms", "ttfb_p50_seconds", _stat("ttfb_median_ms"), "{:.2f}", False, 1e-3),
-    Figure("TTFB p90 ms", "ttfb_p90_seconds", _stat("ttfb_p90_ms"), "{:.2f}", False, 1e-3),
-    Figure("latency p50 ms", "latency_p50_seconds", _stat("latency_p50_ms"), "{:.1f}", False, 1e-3),
-    Figure("latency p90 ms", "latency_p90_seconds", _stat("latency_p90_ms"), "{:.1f}", False, 1e-3),
-    Figure("latency p99 ms", "latency_p99_seconds", _stat("latency_p99_ms"), "{:.1f}", False, 1e-3),
-    Figure("latency max ms", "latency_max_seconds", _stat("latency_max_ms"), "{:.1f}", False, 1e-3),
-    Figure("operations", "operations", _stat("ops"), "{:.0f}"),
-    Figure("errors", "errors", _stat("errors"), "{:.0f}", False),
-    Figure("read MB", "read_bytes", _stat("bytes", 1e-6), "{:.1f}", None, 1e6),
-    Figure("origin MB", "origin_bytes", _truth("origin_bytes", 1e-6), "{:.1f}", None, 1e6),
-    Figure("origin/read", "origin_read_ratio", _truth("origin_fraction"), "{:.1%}"),
+    Column("MB/s", "throughput_bytes_per_second", _stat("mb_per_s"), "{:.1f}", True, 1e6),
+    Column("ops/s", "operations_per_second", _stat("ops_per_s"), "{:.1f}", True),
+    Column("TTFB p50 ms", "ttfb_p50_seconds", _stat("ttfb_median_ms"), "{:.2f}", False, 1e-3),
+    Column("TTFB p90 ms", "ttfb_p90_seconds", _stat("ttfb_p90_ms"), "{:.2f}", False, 1e-3),
+    Column("latency p50 ms", "latency_p50_seconds", _stat("latency_p50_ms"), "{:.1f}", False, 1e-3),
+    Column("latency p90 ms", "latency_p90_seconds", _stat("latency_p90_ms"), "{:.1f}", False, 1e-3),
+    Column("latency p99 ms", "latency_p99_seconds", _stat("latency_p99_ms"), "{:.1f}", False, 1e-3),
+    Column("latency max ms", "latency_max_seconds", _stat("latency_max_ms"), "{:.1f}", False, 1e-3),
+    Column("operations", "operations", _stat("ops"), "{:.0f}"),
+    Column("errors", "errors", _stat("errors"), "{:.0f}", False),
+    Column("read MB", "read_bytes", _stat("bytes", 1e-6), "{:.1f}", None, 1e6),
+    Column("origin MB", "origin_bytes", _truth("origin_bytes", 1e-6), "{:.1f}", None, 1e6),
+    Column("origin/read", "origin_read_ratio", _truth("origin_fraction"), "{:.1%}"),
 )
 
 
-def show(figure: Figure, phase: Phase) -> str:
+def show(figure: Column, phase: Phase) -> str:
     value = figure.value(phase)
     return "-" if value is None else figure.fmt.format(value)
 

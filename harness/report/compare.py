@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from rich.table import Table
 
-from harness.report.columns import FIGURES, Figure, show
+from harness.report.columns import FIGURES, Column, show
 from harness.report.model import Phase, Run
+from harness.report.ratios import format_ratio, ratios
 from harness.report.settings import differing, run_settings
 
 NOISE = 0.05  # changes under 5 % are not coloured: run-to-run noise on a shared machine is at least that
@@ -16,7 +17,7 @@ NOISE = 0.05  # changes under 5 % are not coloured: run-to-run noise on a shared
 @dataclass(frozen=True)
 class Change:
     phase: str
-    figure: Figure
+    figure: Column
     a: Phase
     b: Phase
 
@@ -34,7 +35,7 @@ def changes(a: Run, b: Run) -> list[Change]:
 
 
 def figures_table(a: Run, b: Run) -> Table:
-    table = Table(title=f"A = {a.run_id}   B = {b.run_id}")
+    table = Table(title="figures per phase")
     for column in ("phase", "figure", "A", "B", "change"):
         table.add_column(column, justify="left" if column in ("phase", "figure") else "right")
     previous = None
@@ -46,12 +47,28 @@ def figures_table(a: Run, b: Run) -> Table:
     return table
 
 
-def settings_table(a: Run, b: Run) -> Table:
+def ratios_table(a: Run, b: Run) -> Table:
+    """Ratios either run has (warm/remote, warm/cold, cache overhead) per protocol, A vs B."""
+    in_a = {(r.name, r.protocol): r for r in ratios(a.phases)}
+    in_b = {(r.name, r.protocol): r for r in ratios(b.phases)}
+    table = Table(title="ratios")
+    for column in ("ratio", "protocol", "A", "B"):
+        table.add_column(column, justify="left" if column in ("ratio", "protocol") else "right")
+    for key in dict.fromkeys([*in_a, *in_b]):
+        table.add_row(*key, *(format_ratio(r) if (r := side.get(key)) else "-" for side in (in_a, in_b)))
+    return table
+
+
+def settings_table(a: Run, b: Run) -> Table | str:
+    """The settings that differ, or a sentence saying none do (figures then differ by noise alone)."""
+    rows = differing(run_settings(a.meta), run_settings(b.meta))
+    if not rows:
+        return "settings: identical (run ids and times aside)"
     table = Table(title="settings that differ")
     for column in ("setting", "A", "B"):
         table.add_column(column)
-    for key, in_a, in_b in differing(run_settings(a.meta), run_settings(b.meta)):
-        table.add_row(key, in_a, in_b)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 
-from harness.report.columns import FIGURES, Figure
+from harness.report.columns import FIGURES, Column
 from harness.report.model import Run
 from harness.report.ratios import ratios
 from harness.report.settings import run_settings
@@ -47,7 +47,7 @@ def export_openmetrics(run: Run) -> str:
     return "\n".join([*lines, "# EOF"]) + "\n"
 
 
-def _samples(run: Run, figure: Figure) -> Iterator[str]:
+def _samples(run: Run, figure: Column) -> Iterator[str]:
     for phase in run.phases:
         views = [("all", phase)] + [(site, replace(phase, stats=s, truth={})) for site, s in phase.stats.sites.items()]
         for site, view in views:

@@ -17,6 +17,8 @@ from matplotlib.figure import Figure
 from harness.report.model import Phase, Run
 from harness.report.ratios import Ratio, ratios
 
+CDF_POINTS = 500
+
 
 @dataclass(frozen=True)
 class Plot:
@@ -73,8 +75,10 @@ def _cdf(ax: Axes, phases: list[Phase], values: Callable[[Phase], list[float]], 
     for phase in phases:
         ordered = sorted(values(phase))
         if ordered:
-            fractions = [i / len(ordered) for i in range(len(ordered) + 1)]
-            ax.step([ordered[0], *ordered], fractions, where="post", label=phase.name)
+            # At most CDF_POINTS steps: the page stays small for runs of many thousand operations.
+            ranks = sorted({round(i * (len(ordered) - 1) / (CDF_POINTS - 1)) for i in range(CDF_POINTS)})
+            fractions = [0.0] + [(r + 1) / len(ordered) for r in ranks]
+            ax.step([ordered[0]] + [ordered[r] for r in ranks], fractions, where="post", label=phase.name)
             drawn = True
     ax.set_xscale("log")
     ax.set_xlabel(label)

@@ -11,7 +11,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from rich.console import Console
 
 from harness.cli import main
-from harness.report.compare import changes, figures_table, settings_table
+from harness.report.compare import changes, figures_table, ratios_table, settings_table
 from harness.report.export import export_json, export_openmetrics
 from harness.report.html import report_html
 from harness.report.model import load_run
@@ -58,9 +58,12 @@ def test_compare_shows_changed_figures_and_settings(tmp_path: Path) -> None:
     console = Console(width=200, record=True)
     console.print(figures_table(a, b))
     console.print(settings_table(a, b))
+    console.print(ratios_table(a, b))
     text = console.export_text()
     assert re.search(r"warm\s+│ MB/s\s+│\s+200\.0 │\s+300\.0 │\s+\+50\.0%", text)
     assert re.search(r"pfc\.blocksize \(xcache\)\s+│ 1 MiB\s+│ 4 MiB", text)
+    assert re.search(r"warm/cold\s+│ root\s+│\s+4\.00x │\s+4\.00x", text)  # both phases 1.5x faster
+    assert settings_table(a, a) == "settings: identical (run ids and times aside)"
 
 
 def test_cli_report_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
