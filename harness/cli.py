@@ -74,15 +74,17 @@ def with_warmup(command: Callable[..., None]) -> Callable[..., None]:
 
 
 @cli.command()
-@click.argument("run_dir", metavar="RUN", type=run_dir_argument)
+@click.argument("run_dirs", metavar="RUN...", nargs=-1, required=True, type=run_dir_argument)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="directory for report.html and summary.md (default: RUN)")
+              help="directory for report.html and summary.md (default: RUN; needed for several runs)")
 @with_warmup
-def report(run_dir: Path, out_dir: Path | None, warmup_ops: int, warmup_s: float) -> None:
-    """Write RUN's report.html (plots) and summary.md, offline from its raw files."""
+def report(run_dirs: tuple[Path, ...], out_dir: Path | None, warmup_ops: int, warmup_s: float) -> None:
+    """Write RUN's report.html (plots) and summary.md, offline from its raw files.
+
+    Several runs with identical settings are merged as repetitions (figures over all, spread between them)."""
     from harness.commands.report import warmup, write_report
 
-    write_report(run_dir, out_dir, warmup(warmup_ops, warmup_s), out)
+    write_report(list(run_dirs), out_dir, warmup(warmup_ops, warmup_s), out)
 
 
 @cli.command()

@@ -14,7 +14,7 @@ from harness.report.compare import figures_table, only_in_one, ratios_table, set
 from harness.report.export import export_json, export_openmetrics
 from harness.report.html import report_html
 from harness.report.markdown import summary_markdown
-from harness.report.model import load_run
+from harness.report.model import load_run, load_runs
 from harness.results import write_text_atomic
 
 EXPORTS = {"json": export_json, "openmetrics": export_openmetrics}
@@ -27,11 +27,13 @@ def warmup(ops: int, seconds: float) -> Warmup:
         raise UserError(f"--warmup-ops/--warmup-s: {exc}") from None
 
 
-def write_report(run_dir: Path, out: Path | None, trim: Warmup, console: Console) -> None:
-    """report.html and summary.md into OUT (default: the run directory)."""
+def write_report(run_dirs: list[Path], out: Path | None, trim: Warmup, console: Console) -> None:
+    """report.html and summary.md into OUT (default: the run directory; several runs need OUT)."""
+    if out is None and len(run_dirs) > 1:
+        raise UserError("--out: needed when several runs are merged into one report")
     began = time.perf_counter()
-    run = load_run(run_dir, trim)
-    target = out or run_dir
+    run = load_runs(run_dirs, trim)
+    target = out or run_dirs[0]
     write_text_atomic(target / "report.html", report_html(run))
     write_text_atomic(target / "summary.md", summary_markdown(run))
     console.print(f"report: {target / 'report.html'} and {target / 'summary.md'} "

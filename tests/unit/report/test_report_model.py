@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import UserError
 from harness.measure import Warmup
 from harness.report.markdown import summary_markdown
-from harness.report.model import load_run
+from harness.report.model import load_run, load_runs
 from harness.report.ratios import ratios
 from harness.report.settings import differing, run_settings
 
@@ -54,3 +55,19 @@ def test_settings_that_differ(tmp_path: Path) -> None:
 def test_warmup_trimming_reaches_the_report(tmp_path: Path) -> None:
     run = load_run(write_run(tmp_path, "r"), Warmup(ops=1))
     assert all(p.stats.trimmed == 1 and p.stats.bytes == 0 for p in run.phases)
+
+
+def test_repeated_runs_merge_into_one_report_with_their_spread(tmp_path: Path) -> None:
+    run = load_runs([write_run(tmp_path, "a"), write_run(tmp_path, "b", scale=2.0)])
+    warm = next(p for p in run.phases if p.name == "warm")
+    # 100 MB in 0.5 s and 100 MB in 0.25 s: 200 MB / 0.75 s; the runs read at 200 and 400 MB/s.
+    assert warm.stats.mb_per_s == pytest.approx(266.67, abs=0.01)
+    assert warm.stats.mb_per_s_spread == pytest.approx({"n": 2, "min": 200, "median": 300, "max": 400})
+    cold = next(p for p in run.phases if p.name == "cold")
+    assert (cold.truth["origin_bytes"], cold.truth["origin_fraction"]) == (200_000_000, 1.0)
+    assert run.run_id == "a + 1 more" and run.meta["merged_runs"] == ["a", "b"]
+
+
+def test_runs_with_different_settings_are_not_merged(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"settings differ \(pfc.blocksize \(xcache\)\)"):
+        load_runs([write_run(tmp_path, "a"), write_run(tmp_path, "b", blocksize=4 * 1024**2)])

@@ -78,8 +78,8 @@ def test_cli_report_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert done.value.code == 0 and capsys.readouterr().out.endswith("# EOF\n")
 
 
-@pytest.mark.parametrize("argv", [["report", "{tmp}"], ["export", "{tmp}/nowhere"], ["report", "{run}", "--warmup-s",
-                                                                                        "-1"]])
+@pytest.mark.parametrize("argv", [["report", "{tmp}"], ["export", "{tmp}/nowhere"],
+                                  ["report", "{run}", "--warmup-s", "-1"], ["report", "{run}", "{run}"]])
 def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     run = write_run(tmp_path, "r")
     with pytest.raises(SystemExit) as done:
