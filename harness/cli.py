@@ -133,13 +133,15 @@ def clean() -> None:
 @cli.command("auth-check")
 @click.argument("matrix", type=click.Path(path_type=Path), required=False)
 @backend_option
+@xrootd_option
 @results_option
 @click.option("--junit", type=click.Path(path_type=Path), default=None, help="also write JUnit XML here")
-def auth_check(matrix: Path | None, backend: str, results: Path | None, junit: Path | None) -> None:
+def auth_check(matrix: Path | None, backend: str, xrootd: str | None, results: Path | None,
+               junit: Path | None) -> None:
     """Run an auth MATRIX (default scenarios/auth-matrix.yaml): every case allowed, denied or refused as expected."""
     from harness.commands.authcheck import default_matrix, run_auth_check
 
-    run_auth_check(matrix or default_matrix(), backend, make_settings(results), out, junit)
+    run_auth_check(matrix or default_matrix(), backend, make_settings(results), out, junit, xrootd)
 
 
 @cli.group()
