@@ -14,6 +14,7 @@ from harness.backends import make_backend
 from harness.content import FileContent
 from harness.plan import ReadPlan, ReadTarget
 from harness.readers import Reader, make_reader
+from harness.readers.reference import CurlReader, XrdcpReader
 from harness.readers.xroot import configure_client
 from harness.spec import CacheSpec, OriginSpec, TopologySpec
 from harness.tlsserver import TlsServers, https_url
@@ -86,3 +87,25 @@ def test_https_verifies_the_server_against_the_runs_ca(servers: Servers) -> None
     target = ReadTarget(servers.urls["xcache-https"], MAGIC, SIZE, servers.content.adler32())
     record = reader_for(target.base_url).read(target, ReadPlan(), "p", "c")  # system CAs only
     assert record.bytes == 0 and "CERTIFICATE_VERIFY_FAILED" in str(record.error)
+
+
+@pytest.mark.parametrize("endpoint", ["origin-root", "xcache-root"])
+def test_xrdcp_reads_verified_through_a_pipe(servers: Servers, endpoint: str) -> None:
+    target = ReadTarget(servers.urls[endpoint], MAGIC, SIZE, servers.content.adler32())
+    record = XrdcpReader(timeout_s=10).read(target, ReadPlan(), "p", "c")
+    assert record.error is None and record.verified and record.bytes == SIZE and record.reader == "xrdcp"
+    fast = XrdcpReader({"XRD_CPUSEPGWRTRD": "0"}, check=False).read(target, ReadPlan(), "p", "c")
+    assert fast.error is None and not fast.verified
+    wrong = XrdcpReader().read(ReadTarget(target.base_url, MAGIC, SIZE, 5), ReadPlan(), "p", "c")
+    assert not wrong.verified and "adler32" in str(wrong.error)
+
+
+@pytest.mark.parametrize("plan", PLANS[:2], ids=[p.pattern for p in PLANS[:2]])
+def test_curl_reads_whole_files_and_ranges_verified(servers: Servers, plan: ReadPlan) -> None:
+    content = servers.content
+    target = ReadTarget(servers.urls["xcache-https"], MAGIC, SIZE, content.adler32(), content)
+    record = CurlReader(servers.ca_file).read(target, plan, "p", "c")
+    assert record.error is None and record.verified and record.bytes == plan.bytes_for(SIZE)
+    assert record.ttfb_s is not None and record.reader == "curl"
+    missing = CurlReader(servers.ca_file).read(ReadTarget(target.base_url, "/none", 5), plan, "p", "c")
+    assert "curl exited 22" in str(missing.error) and missing.ttfb_s is None
