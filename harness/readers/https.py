@@ -1,8 +1,9 @@
-"""Reads over http(s):// with ``requests``: one streamed GET for a whole file, Range requests for
-partial plans with ``in_flight`` of them in parallel over a pool of kept-alive connections.
+"""Reads over http(s):// : Range requests of ``request_size``, ``in_flight`` of them in parallel over
+kept-alive connections (``harness.readers.httpconn``); a whole file is read the same way.
 
-http.client reads straight into the socket buffer with the GIL released, so threads overlap; the
-server certificate is verified against ``ca_path`` (the run's CA) when given.
+Socket reads and TLS decryption release the GIL, so the threads overlap, and each answer is
+checked on the thread that received it (one TLS stream is bound to one core; several are not).
+The server certificate is verified against ``ca_path`` (the run's CA) when given.
 """
 
 from __future__ import annotations
@@ -11,21 +12,19 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-import requests
-from requests.adapters import HTTPAdapter
-
 from harness.measure import OpRecord
 from harness.plan import ReadPlan, ReadTarget
-from harness.readers.pieces import FIRST_READ, clipped, requests_for
+from harness.readers.httpconn import Connections, HttpError
+from harness.readers.pieces import clipped, requests_for
 from harness.readers.record import Timing, op_record
-from harness.readers.verify import BackgroundCheck, Verifier
+from harness.readers.verify import Checked, Verifier
 
-Answer = tuple[int, int, int, bytes | None, str | None]  # index, offset, length, data, error
+FAILURES = (OSError, HttpError, ValueError)  # socket/TLS errors, HTTP answers, malformed responses
 
 
 @dataclass(frozen=True)
 class HttpsReader:
-    """Executes any ReadPlan over HTTP; vector plans are sent as parallel single-range requests."""
+    """Executes any ReadPlan over HTTP(S); vector plans are sent as parallel single-range requests."""
 
     request_size: int = 8 * 1024 * 1024
     in_flight: int = 8
@@ -35,100 +34,60 @@ class HttpsReader:
     name = "https"
 
     @cached_property
-    def session(self) -> requests.Session:
-        session = requests.Session()
-        session.mount("http", HTTPAdapter(pool_connections=1, pool_maxsize=self.in_flight, pool_block=True))
-        # No environment: REQUESTS_CA_BUNDLE would override ``verify`` and a proxy variable would
-        # send loopback traffic through a proxy.
-        session.trust_env = False
-        session.verify = self.ca_path if self.ca_path is not None else True
-        return session
+    def connections(self) -> Connections:
+        return Connections(self.timeout_s, self.ca_path)
 
     def read(self, target: ReadTarget, plan: ReadPlan, phase: str, client_name: str) -> OpRecord:
         timing, verifier = Timing(), Verifier(target, plan)
-        try:
-            self._execute(target, plan, timing, verifier)
-        except requests.RequestException as exc:
-            timing.fail(f"{target.url}: {_one_line(exc)}")
+        if plan.stat:
+            self._stat(target, timing)
+        if timing.error is None:
+            self._ranges(target, plan, timing, verifier)
         if timing.error is None:
             timing.fail(verifier.finish())
         return op_record(self.name, target, plan, phase, client_name, timing, verifier.received,
                          verifier.checks_content)
 
-    def _execute(self, target: ReadTarget, plan: ReadPlan, timing: Timing, verifier: Verifier) -> None:
-        if plan.stat:
-            timing.requests += 1
-            head = self.session.head(target.url, timeout=self.timeout_s)
-            timing.opened()
-            if not head.ok:
-                timing.fail(f"{target.url}: HEAD answered {head.status_code} {head.reason}")
-                return
-        if plan.whole_file:
-            self._stream(target, timing, verifier)
-        else:
-            self._ranges(target, plan, timing, verifier)
-
-    def _stream(self, target: ReadTarget, timing: Timing, verifier: Verifier) -> None:
+    def _stat(self, target: ReadTarget, timing: Timing) -> None:
         timing.requests += 1
-        with self.session.get(target.url, stream=True, timeout=self.timeout_s) as response:
-            if timing.open_s is None:
-                timing.opened()
-            if response.status_code != requests.codes.ok:
-                timing.fail(f"{target.url}: GET answered {response.status_code} {response.reason}")
-                return
-            check = BackgroundCheck(verifier)
-            try:
-                self._receive(response, timing, check)
-            finally:
-                timing.fail(check.close())
-
-    def _receive(self, response: requests.Response, timing: Timing, check: BackgroundCheck) -> None:
-        offset, index, want = 0, 0, FIRST_READ
-        while not check.failed and (data := response.raw.read(want)):
-            timing.first_byte()
-            check.submit(index, offset, len(data), data)
-            offset, index, want = offset + len(data), index + 1, self.request_size
+        try:
+            self.connections.head(target.url)
+        except FAILURES as exc:
+            timing.fail(f"{target.url}: HEAD: {_one_line(exc)}")
+        timing.opened()
 
     def _ranges(self, target: ReadTarget, plan: ReadPlan, timing: Timing, verifier: Verifier) -> None:
         pieces = [r.pieces[0] for r in requests_for(replace(plan, vector=False), target.size, self.request_size)]
         with ThreadPoolExecutor(self.in_flight) as pool:
-            futures = [pool.submit(self._get_range, target, i, o, n) for i, (o, n) in enumerate(pieces)]
+            futures = [pool.submit(self._get_range, verifier, i, o, n) for i, (o, n) in enumerate(pieces)]
             for future in as_completed(futures):
                 if future.cancelled():  # after an error
                     continue
-                self._accept(future, timing, verifier)
+                timing.requests += 1
+                if timing.open_s is None:
+                    timing.opened()
+                timing.first_byte()
+                timing.fail(verifier.accept(future.result()))
                 if timing.error is not None:
                     _cancel(futures)
 
-    def _accept(self, future: Future[Answer], timing: Timing, verifier: Verifier) -> None:
-        index, offset, length, data, error = future.result()
-        timing.requests += 1
-        if timing.open_s is None:
-            timing.opened()
-        timing.first_byte()
-        timing.fail(error or verifier.piece(index, offset, length, data or b""))
-
-    def _get_range(self, target: ReadTarget, index: int, offset: int, length: int) -> Answer:
+    def _get_range(self, verifier: Verifier, index: int, offset: int, length: int) -> Checked:
         """One Range request, clipped to the file: XrdHttp 5.5.3 answers a range that crosses EOF with
         206 and the unclipped Content-Length, then closes the connection without sending a byte."""
-        send = clipped(offset, length, target.size)
+        url, send = verifier.target.url, clipped(offset, length, verifier.target.size)
         if send == 0:
-            return index, offset, length, b"", None
-        headers = {"Range": f"bytes={offset}-{offset + send - 1}"}
+            return verifier.inspect(index, offset, length, b"")
         try:
-            response = self.session.get(target.url, headers=headers, timeout=self.timeout_s)
-        except requests.RequestException as exc:
-            return index, offset, length, None, f"{target.url}: range {offset}+{length}: {_one_line(exc)}"
-        if response.status_code != requests.codes.partial_content:
-            return index, offset, length, None, (f"{target.url}: range {offset}+{length} answered "
-                                                 f"{response.status_code} {response.reason}")
-        return index, offset, length, response.content, None
+            data = self.connections.get_range(url, offset, send)
+        except FAILURES as exc:
+            return Checked(index, 0, error=f"{url}: range {offset}+{length}: {_one_line(exc)}")
+        return verifier.inspect(index, offset, length, data)
 
 
-def _cancel(futures: list[Future[Answer]]) -> None:
+def _cancel(futures: list[Future[Checked]]) -> None:
     for future in futures:
         future.cancel()
 
 
 def _one_line(exc: Exception) -> str:
-    return str(exc).strip().replace("\n", " ")
+    return (str(exc) or type(exc).__name__).strip().replace("\n", " ")

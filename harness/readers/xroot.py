@@ -18,10 +18,9 @@ from harness.measure import OpRecord
 from harness.plan import ReadPlan, ReadTarget
 from harness.readers.pieces import Request, requests_for
 from harness.readers.record import Timing, op_record
-from harness.readers.verify import Verifier
+from harness.readers.verify import Checked, Verifier
 
 Chunks = list[tuple[int, bytes]]  # (offset, data) of each piece of one answer
-Completion = tuple[int, object, Chunks | None]  # request index, status, chunks
 
 
 def configure_client(request_timeout_s: int, connection_window_s: int) -> None:
@@ -70,52 +69,61 @@ class XrootReader:
             timing.fail(verifier.finish())
 
     def _pipeline(self, handle: client.File, requests: list[Request], timing: Timing, verifier: Verifier) -> None:
-        done: queue.Queue[Completion] = queue.Queue()
+        done: queue.Queue[Checked] = queue.Queue()
         todo = iter(enumerate(requests))
-        outstanding = sum(self._submit(handle, i, r, done) for i, r in _take(todo, self.in_flight))
+        outstanding = sum(self._submit(handle, i, r, verifier, done) for i, r in _take(todo, self.in_flight))
         while outstanding:
             try:
-                index, status, chunks = done.get(timeout=self.timeout_s * 3)
+                checked = done.get(timeout=self.timeout_s * 3)
             except queue.Empty:
                 timing.fail(f"{verifier.target.url}: no answer within {self.timeout_s * 3} s")
                 return
             outstanding -= 1
             timing.requests += 1
             timing.first_byte()
-            timing.fail(_check(verifier, index, requests[index], status, chunks))
-            if timing.error is None:  # after an error: drain what is in flight, issue nothing new
-                outstanding += sum(self._submit(handle, i, r, done) for i, r in _take(todo, 1))
+            if checked.error is None and timing.error is None:  # refill first: the next answer is on its way
+                outstanding += sum(self._submit(handle, i, r, verifier, done) for i, r in _take(todo, 1))
+            timing.fail(verifier.accept(checked))  # after an error: drain what is in flight, issue nothing
 
-    def _submit(self, handle: client.File, index: int, request: Request, done: queue.Queue[Completion]) -> int:
-        def on_read(status: object, response: object, _hosts: object) -> None:
-            offset = request.pieces[0][0]
-            done.put((index, status, [(offset, response)] if isinstance(response, bytes) else None))
+    def _submit(self, handle: client.File, index: int, request: Request, verifier: Verifier,
+                done: queue.Queue[Checked]) -> int:
+        """Send one request; its answer is checked on XrdCl's callback thread, while still in cache."""
 
-        def on_vector(status: object, response: object, _hosts: object) -> None:
-            chunks = getattr(response, "chunks", None)
-            done.put((index, status, None if chunks is None else [(c.offset, c.buffer) for c in chunks]))
+        def on_answer(status: object, response: object, _hosts: object) -> None:
+            try:
+                done.put(_inspect(verifier, index, request, status, _chunks(request, response)))
+            except Exception as exc:  # raised here, it would be lost in XrdCl's thread
+                done.put(Checked(index, 0, error=f"{verifier.target.url}: checking an answer failed: {exc!r}"))
 
         if request.vector:
-            status = handle.vector_read(list(request.pieces), timeout=self.timeout_s, callback=on_vector)
+            status = handle.vector_read(list(request.pieces), timeout=self.timeout_s, callback=on_answer)
         else:
             offset, length = request.pieces[0]
-            status = handle.read(offset, length, timeout=self.timeout_s, callback=on_read)
+            status = handle.read(offset, length, timeout=self.timeout_s, callback=on_answer)
         if not status.ok:
-            done.put((index, status, None))
+            done.put(_inspect(verifier, index, request, status, None))
         return 1
 
 
-def _check(verifier: Verifier, index: int, request: Request, status: object, chunks: Chunks | None) -> str | None:
+def _chunks(request: Request, response: object) -> Chunks | None:
+    if request.vector:
+        chunks = getattr(response, "chunks", None)
+        return None if chunks is None else [(c.offset, c.buffer) for c in chunks]
+    return [(request.pieces[0][0], response)] if isinstance(response, bytes) else None
+
+
+def _inspect(verifier: Verifier, index: int, request: Request, status: object, chunks: Chunks | None) -> Checked:
     url, (first, _) = verifier.target.url, request.pieces[0]
     if not getattr(status, "ok", False):
-        return f"{url}: {'vector read' if request.vector else 'read'} at {first} failed: {_message(status)}"
+        kind = "vector read" if request.vector else "read"
+        return Checked(index, 0, error=f"{url}: {kind} at {first} failed: {_message(status)}")
     if chunks is None or [o for o, _ in chunks] != [o for o, _ in request.pieces]:
-        return f"{url}: answer to the request at {first} does not match its pieces"
-    for (offset, length), (_, data) in zip(request.pieces, chunks, strict=True):
-        error = verifier.piece(index, offset, length, data)
-        if error is not None:
-            return error
-    return None
+        return Checked(index, 0, error=f"{url}: answer to the request at {first} does not match its pieces")
+    if not request.vector:
+        (offset, length), (_, data) = request.pieces[0], chunks[0]
+        return verifier.inspect(index, offset, length, data)
+    verdicts = [verifier.inspect(index, o, n, data) for (o, n), (_, data) in zip(request.pieces, chunks, strict=True)]
+    return Checked(index, sum(v.received for v in verdicts), error=next((v.error for v in verdicts if v.error), None))
 
 
 def _take(items: Iterator[tuple[int, Request]], n: int) -> list[tuple[int, Request]]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import zlib
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from harness.content import FileContent
 from harness.plan import MAX_VECTOR_CHUNKS, ReadPlan, ReadTarget
 from harness.readers.pieces import FIRST_READ, MAX_CHUNK_BYTES, requests_for, split_range
-from harness.readers.verify import Verifier
+from harness.readers.verify import Verifier, adler32_concat
 
 MiB = 1024 * 1024
 
@@ -83,3 +86,13 @@ def test_root_urls_keep_the_path_raw_http_urls_quote_it() -> None:
     assert ReadTarget("root://h:1094", path, 1).url == f"root://h:1094/{path}"
     http = ReadTarget("https://h:1094", path, 1).url
     assert http == "https://h:1094/magic/RAW/20200313_M1_05089889.008_D_CrabNebula-W%200.40%2B215.raw.gz"
+
+
+@given(st.binary(max_size=3000), st.binary(max_size=3000))
+def test_adler32_of_a_concatenation_from_its_parts(x: bytes, y: bytes) -> None:
+    assert adler32_concat(zlib.adler32(x), zlib.adler32(y), len(y)) == zlib.adler32(x + y)
+
+
+def test_adler32_concat_on_large_pieces() -> None:
+    x, y = bytes(range(256)) * 40_000, b"\xff" * 9_000_001  # sums wrap the modulus many times
+    assert adler32_concat(zlib.adler32(x), zlib.adler32(y), len(y)) == zlib.adler32(x + y)
