@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ def servers() -> Iterator[Servers]:
                      f"{name}-https": https_url(placement)}
         top.backend.stage(top.origin_for(None).placement, MAGIC, content.chunks())
         yield Servers(urls, content, tls.ca_file)
+    shutil.rmtree(runtime)
 
 
 def reader_for(url: str, ca_file: str | None = None) -> Reader:
