@@ -137,7 +137,7 @@ class _Bench:
         root, https = self._stage_and_warm()
         for repetition in range(self.config.repeat):
             self.progress(f"repetition {repetition + 1} of {self.config.repeat}")
-            self.result.repetitions.append(self._repetition(root, https))
+            self.result.repetitions.append(self._repetition(root, https, reverse=repetition % 2 == 1))
         return self.result
 
     def _stage_and_warm(self) -> tuple[ReadTarget, ReadTarget]:
@@ -153,7 +153,9 @@ class _Bench:
                              "loopback": "iperf3" if shutil.which("iperf3") else "python socket pair"}
         return root, ReadTarget(https_url(cache), PATH, c.size, checksum.value, content)
 
-    def _repetition(self, root: ReadTarget, https: ReadTarget) -> dict[str, Sample]:
+    def _repetition(self, root: ReadTarget, https: ReadTarget, reverse: bool) -> dict[str, Sample]:
+        """Each measure next to its reference; every other repetition in reverse order, so a load
+        that rises or falls during the run does not always favour the one measured first."""
         c = self.config
         measures: list[tuple[str, Measure]] = [
             ("xroot reader", lambda: _read(XrootReader(c.xroot_request, c.xroot_in_flight, c.timeout_s), root)),
@@ -165,7 +167,8 @@ class _Bench:
             (f"{c.streams} xroot streams", lambda: self._streams(root)),
             ("loopback TCP", lambda: loopback_tcp(c.size, c.timeout_s)),
         ]
-        return {name: _sample(name, measure) for name, measure in measures}
+        samples = {name: _sample(name, measure) for name, measure in (measures[::-1] if reverse else measures)}
+        return {name: samples[name] for name, _ in measures}
 
     def _streams(self, target: ReadTarget) -> tuple[int, None]:
         c = self.config
