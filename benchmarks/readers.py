@@ -114,23 +114,28 @@ class BenchResult:
 
 
 def run_bench(config: BenchConfig, runtime_dir: Path, server_user: str = "xrootd",
-              progress: Progress = lambda _m: None) -> BenchResult:
-    """Start the servers, stage and warm the file, measure ``config.repeat`` times; stop and clean up."""
+              progress: Progress = lambda _m: None,
+              on_repetition: Callable[[BenchResult], None] = lambda _r: None) -> BenchResult:
+    """Start the servers, stage and warm the file, measure ``config.repeat`` times; stop and clean up.
+
+    ``on_repetition`` sees the result after every repetition (to save it: an interrupted run keeps
+    the repetitions it finished)."""
     configure_client(config.timeout_s, config.timeout_s)
     runtime_dir.mkdir(parents=True, mode=0o755)
     try:
         tls = TlsServers.create(runtime_dir / "pki", server_user)
         backend = make_backend("local", runtime_dir, server_user)
         with Topology(SPEC, backend, None, 30.0, extras=tls) as top:
-            bench = _Bench(config, top, tls.ca_file, progress)
-            return bench.run()
+            return _Bench(config, top, tls.ca_file, progress, on_repetition).run()
     finally:
         shutil.rmtree(runtime_dir, ignore_errors=True)
 
 
 class _Bench:
-    def __init__(self, config: BenchConfig, top: Topology, ca_file: str, progress: Progress) -> None:
+    def __init__(self, config: BenchConfig, top: Topology, ca_file: str, progress: Progress,
+                 on_repetition: Callable[[BenchResult], None]) -> None:
         self.config, self.top, self.ca_file, self.progress = config, top, ca_file, progress
+        self.on_repetition = on_repetition
         self.result = BenchResult(config)
 
     def run(self) -> BenchResult:
@@ -138,6 +143,7 @@ class _Bench:
         for repetition in range(self.config.repeat):
             self.progress(f"repetition {repetition + 1} of {self.config.repeat}")
             self.result.repetitions.append(self._repetition(root, https, reverse=repetition % 2 == 1))
+            self.on_repetition(self.result)
         return self.result
 
     def _stage_and_warm(self) -> tuple[ReadTarget, ReadTarget]:

@@ -7,6 +7,7 @@ the checkout this package runs from. It is a measurement: a missed target is rep
 from __future__ import annotations
 
 import importlib.util
+import json
 import secrets
 import sys
 import time
@@ -33,10 +34,17 @@ def bench_readers(size: int, repeat: int, streams: int, settings: Settings, cons
     bench = _load("readers")
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-bench-readers-{secrets.token_hex(2)}"
     config = bench.BenchConfig(size=size, repeat=repeat, streams=streams, timeout_s=settings.request_timeout_s)
-    result = bench.run_bench(config, settings.runtime_dir / run_id, settings.server_user,
-                             lambda text: console.print(f"  {text} …"))
     path = settings.results_dir / run_id / RESULT_FILE
-    write_json_atomic(path, result.to_dict())
+    write_json_atomic(path, {"status": "running", "config": config.__dict__})
+    try:
+        result = bench.run_bench(config, settings.runtime_dir / run_id, settings.server_user,
+                                 lambda text: console.print(f"  {text} …"),
+                                 lambda partial: write_json_atomic(path, {"status": "running", **partial.to_dict()}))
+    except BaseException as exc:
+        _mark(path, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+        console.print(f"partial figures (finished repetitions): {path}")
+        raise
+    write_json_atomic(path, {"status": "complete", **result.to_dict()})
     lines = bench.summarize(result)
     console.print(_table(lines, size, repeat))
     _verdict(lines, console)
@@ -84,3 +92,9 @@ def _verdict(lines: list[Any], console: Console) -> None:
         console.print(f"[yellow]targets missed on this machine:[/] {', '.join(missed)} (a measurement: exit 0)")
     else:
         console.print("[green]all targets met[/]")
+
+
+def _mark(path: Path, status: str) -> None:
+    """Keep the finished repetitions and say the run stopped early."""
+    document = json.loads(path.read_text())
+    write_json_atomic(path, {**document, "status": status})
