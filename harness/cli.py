@@ -163,6 +163,28 @@ def images_build(versions: tuple[str, ...], force: bool) -> None:
             out.print(f"{role:8} {tag}")
 
 
+@cli.group()
+def bench() -> None:
+    """Benchmarks that print ratios against reference tools (measurements: exit 0 even when a target misses)."""
+
+
+@bench.command("readers")
+@click.option("--size", default="1GiB", show_default=True, help="size of the warm file read by every reader")
+@click.option("--repeat", default=3, show_default=True, help="repetitions (median and spread are over them)")
+@click.option("--streams", default=16, show_default=True, help="concurrent xroot streams for the aggregate")
+@results_option
+def bench_readers(size: str, repeat: int, streams: int, results: Path | None) -> None:
+    """Harness readers beside xrdcp, curl and loopback TCP on one warm file in a local XCache."""
+    from harness.commands.bench import bench_readers
+    from harness.units import parse_size
+
+    try:
+        nbytes = parse_size(size)
+    except ValueError as exc:
+        raise UserError(f"--size: {exc}") from None
+    bench_readers(nbytes, repeat, streams, make_settings(results), out)
+
+
 @cli.command()
 def doctor() -> None:
     """Report what this host can do: xrootd binaries, Docker engine and images, link shaping methods."""

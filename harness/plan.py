@@ -60,9 +60,15 @@ class ReadTarget:
 
     @property
     def url(self) -> str:
-        """The file's URL with the path percent-encoded (a space or '+' must reach the server as is)."""
-        separator = "/" if self.base_url.startswith("root") else ""
-        return f"{self.base_url}/{separator}{quote(self.path.lstrip('/'), safe='/')}"
+        """The file's URL as each protocol's server wants it (checked against XRootD 5.5.3).
+
+        XrdCl sends a root:// path to the server as written and the server does not decode it
+        (``%20`` names a file with a literal ``%20``), so the path stays raw there; a '?' would start
+        the CGI. XrdHttp decodes percent-escapes and takes '+' literally, so http(s) paths are quoted.
+        """
+        if self.base_url.startswith("root"):
+            return self.raw_url
+        return f"{self.base_url}/{quote(self.path.lstrip('/'), safe='/')}"
 
     @property
     def raw_url(self) -> str:

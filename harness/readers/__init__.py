@@ -7,13 +7,30 @@ for a failed read, so a phase can count its errors.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
 
 from harness.measure import OpRecord
 from harness.plan import ReadPlan, ReadTarget
+
+ReadProtocol = Literal["root", "https"]
 
 
 class Reader(Protocol):
     name: str  # recorded in OpRecord.reader: xroot | https | xrdcp | curl
 
     def read(self, target: ReadTarget, plan: ReadPlan, phase: str, client_name: str) -> OpRecord: ...
+
+
+def make_reader(protocol: ReadProtocol, request_size: int, in_flight: int, timeout_s: int,
+                ca_path: str | None = None) -> Reader:
+    """The harness' own reader for ``protocol``; https also serves plain http:// targets."""
+    if protocol == "root":
+        from harness.readers.xroot import XrootReader
+
+        return XrootReader(request_size, in_flight, timeout_s)
+    from harness.readers.https import HttpsReader
+
+    return HttpsReader(request_size, in_flight, timeout_s, ca_path)
+
+
+__all__ = ["Reader", "make_reader"]

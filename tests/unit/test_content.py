@@ -23,3 +23,17 @@ def test_files_differ_by_path_and_seed_but_not_by_run() -> None:
 def test_blocks_within_a_file_differ() -> None:
     content = FileContent(1, "/x", 4 * BLOCK)
     assert len({content.block(i) for i in range(4)}) == 4
+
+
+def test_matches_compares_any_piece_in_place() -> None:
+    content = FileContent(7, "/a b+c.root", 3 * BLOCK + 123)
+    whole = b"".join(content.chunks(chunk_size=BLOCK))
+    for offset, length in [(0, 1), (BLOCK - 5, 10), (5, 3 * BLOCK), (content.size - 3, 3), (content.size, 0)]:
+        piece = whole[offset : offset + length]
+        assert content.matches(offset, piece) and content.matches(offset, bytearray(piece))
+        if piece:
+            flipped = bytearray(piece)
+            flipped[-1] ^= 1
+            assert not content.matches(offset, flipped)
+    assert not content.matches(BLOCK, whole[:100])  # right bytes, wrong place
+    assert not content.matches(content.size - 3, whole[-3:] + b"x")  # past the end

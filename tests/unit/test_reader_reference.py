@@ -1,0 +1,31 @@
+"""The reference readers' command lines and how their output is read back, without running them."""
+
+from __future__ import annotations
+
+from harness.plan import ReadPlan, ReadTarget
+from harness.readers.record import Timing
+from harness.readers.reference import TIMING_MARK, CurlReader, Piece, _finish, _pieces
+from harness.readers.verify import Verifier
+
+TARGET = ReadTarget("https://h:1094", "/a b+c", 1000, adler32=1)
+
+
+def test_curl_sends_one_clipped_range_per_piece_with_the_runs_ca() -> None:
+    plan = ReadPlan("r", ((0, 10), (990, 100), (5000, 5)))
+    pieces = _pieces(plan, TARGET.size, 1024)
+    assert pieces == [Piece(0, 10, 10), Piece(990, 100, 10), Piece(5000, 5, 0)]
+    argv = CurlReader("/run/ca.pem")._transfer(TARGET, [p for p in pieces if p.sent])
+    assert argv.count("--next") == 1 and argv.count("--cacert") == 2 and "/run/ca.pem" in argv
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "-r"] == ["0-9", "990-999"]
+    assert argv[-1] == "https://h:1094/a%20b%2Bc"
+
+
+def test_curl_timing_line_gives_open_and_ttfb_and_errors_name_the_url() -> None:
+    timing = Timing()
+    _finish(["curl"], 0, f"{TIMING_MARK} 0.002 0.004\n", timing, Verifier(TARGET, ReadPlan()), checked=False)
+    assert (timing.open_s, timing.ttfb_s, timing.error) == (0.002, 0.004, None)
+    failed = Timing()
+    _finish(["curl"], 22, f"curl: (22) The requested URL returned error: 404\n{TIMING_MARK} 0 0\n", failed,
+            Verifier(TARGET, ReadPlan()), checked=False)
+    assert failed.ttfb_s is None
+    assert failed.error == "https://h:1094/a%20b%2Bc: curl exited 22: curl: (22) The requested URL returned error: 404"
