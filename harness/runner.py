@@ -7,37 +7,32 @@ server it started is stopped.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.backends import check_backend, make_backend
-from harness.content import Adler32, FileContent, digesting
-from harness.errors import HarnessError, ReadError
+from harness.content import Adler32, digesting
+from harness.dataset import DataFile, Scale, dataset_files, parse_scale
+from harness.errors import HarnessError, UserError
 from harness.events import Events, OpDone, PhaseDone, PhaseStarted, RunStarted, RunStopped, Step
 from harness.machine import host_facts, software_versions
 from harness.measure import OpRecord, phase_stats
-from harness.plan import ReadPlan, ReadTarget
-from harness.readers.xroot import XrootReader, configure_client
+from harness.patterns import covered_bytes
+from harness.plan import ReadPlan
+from harness.readers.xroot import configure_client
 from harness.results import RESULTS_SCHEMA, SUMMARY_FILE, RunDir, new_run_id
+from harness.schedule import EXTERNAL_ORIGIN, Generations, PhaseRun, expand, origin_of, prefix, server_for
 from harness.settings import Settings
-from harness.spec import PhaseSpec, Scenario
+from harness.spec import Scenario, TopologySpec
 from harness.topology import MonitorPorts, Topology
 from harness.truth import GStreamCollector, SummaryCollector, UdpListener
 from harness.truth.probe import CacheView, TruthProbe
-from harness.truth.verdict import Expectation
-
-EXPECT: dict[str, Expectation] = {"direct": "direct", "cache-cold": "miss", "cache-warm": "hit"}
-
-
-@dataclass(frozen=True)
-class StagedFile:
-    path: str
-    size: int
-    adler32: int
+from harness.truth.verdict import Verdict, judge
+from harness.workers import Clients, PhaseWork, Staged
 
 
 @dataclass(frozen=True)
@@ -57,8 +52,13 @@ class Runner:
     """Runs one scenario on one backend; ``run()`` returns the outcome or raises."""
 
     def __init__(self, scenario: Scenario, settings: Settings, backend: str = "local",
-                 events: Events | None = None, source: str = "", xrootd: str | None = None) -> None:
-        check_backend(backend, xrootd)
+                 events: Events | None = None, source: str = "", xrootd: str | None = None,
+                 scale: str | None = None) -> None:
+        if scenario.topology.external is None:
+            check_backend(backend, xrootd)
+        self.scale: Scale = parse_scale(scale, scenario.scale)
+        self._staged: dict[str, Staged] = {}
+        self._ca_path: str | None = None
         self.scenario, self.settings, self.backend_name = scenario, settings, backend
         self.xrootd = xrootd
         self.events = events or Events()
@@ -88,75 +88,146 @@ class Runner:
         self._meta = self._run_metadata()
         out.write("run.json", self._meta)
         configure_client(self.settings.request_timeout_s, self.settings.connection_window_s)
+        if self.scenario.topology.external is not None:
+            self._meta["topology"] = {"external": self.scenario.topology.external.model_dump(mode="json")}
+            out.write("run.json", self._meta)
+            self._phases(out, None, None)  # nothing started: no monitoring, origin bytes unknown
+            return
         summary, gstream = SummaryCollector(), GStreamCollector()
         with ExitStack() as stack:
+            topology = self._backend_topology()
             backend = make_backend(self.backend_name, self._server_dir(), self.settings.server_user,
-                                   xrootd=self.xrootd, topology=self.scenario.topology,
+                                   xrootd=self.xrootd, topology=topology,
                                    progress=lambda text: self.events.step.fire(Step(text)))
             stack.callback(backend.close)
             self._record_backend(backend.facts())
             udp_summary = stack.enter_context(UdpListener(backend.monitor_bind, summary.on_packet))
             udp_gstream = stack.enter_context(UdpListener(backend.monitor_bind, gstream.on_packet))
             self.events.step.fire(Step("starting servers"))
-            top = Topology(self.scenario.topology, backend, MonitorPorts(udp_summary.port, udp_gstream.port),
+            top = Topology(topology, backend, MonitorPorts(udp_summary.port, udp_gstream.port),
                            self.settings.start_timeout_s, out.save_config)
             stack.callback(top.save_logs, str(out.logs))
             stack.enter_context(top)
             self._meta["topology"] = self._describe(top)
-            if self.scenario.topology.links:
+            if topology.links:
                 self.events.step.fire(Step("measuring links"))
                 self._meta["links"] = backend.measure_links()
             out.write("run.json", self._meta)
             self._phases(out, top, TruthProbe(summary, gstream, self.settings.truth_timeout_s))
 
-    def _phases(self, out: RunDir, top: Topology, probe: TruthProbe) -> None:
-        origin = top.origin_for(None)
-        self.events.step.fire(Step("staging data on the origin"))
-        staged = list(self._stage(top))
-        probe.baseline(origin.placement.port, time.time())
-        for phase in self.scenario.phases:
-            self._phase(out, top, probe, phase, staged)
+    def _phases(self, out: RunDir, top: Topology | None, probe: TruthProbe | None) -> None:
+        spec = self.scenario
+        self.events.step.fire(Step("staging data on the origins" if top else "reading external endpoints"))
+        base = dataset_files(spec.dataset, self.scale, spec.topology.origins[0].name if top else EXTERNAL_ORIGIN)
+        if top is not None and probe is not None:
+            self._stage_all(top, base, "")
+            for origin in spec.topology.origins:
+                probe.baseline(top.servers[origin.name].placement.port, time.time())
+        else:
+            self._remember(base, "")
+        generations = Generations()
+        for run in expand(spec.phases, spec.workload.repetitions):
+            server = server_for(run.spec, spec.topology)
+            generation, fresh = generations.for_phase(server, run.kind)
+            if fresh:
+                self.events.step.fire(Step(f"staging fresh names for {run.label}"))
+                if top is not None:
+                    self._stage_all(top, base, prefix(generation), origin_of(server, spec.topology))
+            files = [f for f in self._staged.values() if f.prefix == prefix(generation)
+                     and origin_of(server, spec.topology) in f.file.origins]
+            self._phase(out, top, probe, run, server, files)
 
-    def _phase(self, out: RunDir, top: Topology, probe: TruthProbe, phase: PhaseSpec,
-               staged: list[StagedFile]) -> None:
-        server = top.origin_for(phase.via) if phase.kind == "direct" else top.cache_for(phase.via)
-        base = server.placement.root_url
-        self.events.phase_started.fire(PhaseStarted(phase.label, phase.kind, base, len(staged)))
+    def _phase(self, out: RunDir, top: Topology | None, probe: TruthProbe | None, run: PhaseRun, server: str,
+               files: list[Staged]) -> None:
+        if not files:
+            origin = origin_of(server, self.scenario.topology)
+            raise UserError(f"phase {run.label}: no files of the dataset live on {origin}")
+        endpoint = self._endpoint(top, server, run.protocol)
+        _, pattern = self.scenario.workload.pattern_spec(run.spec.pattern)
+        pattern = self.scale.pattern(pattern)
+        self.events.phase_started.fire(PhaseStarted(run.label, run.kind, endpoint, len(files)))
         start = time.time()
-        ops = [self._read(out, phase, base, f) for f in staged]
+        work = PhaseWork(run.label, run.protocol, endpoint, pattern, run.repetition, self._client_site())
+        reads = self._clients(out).read(work, files)
         end = time.time()
-        cache = None if phase.kind == "direct" else CacheView(
-            server.placement.data_dir, lambda argv: top.backend.exec(server.service, argv))
-        origin_port = top.origin_for(None).placement.port
-        verdict = probe.phase(EXPECT[phase.kind], origin_port, start, end, sum(o.bytes for o in ops),
-                              {f.path for f in staged}, cache)
-        stats = phase_stats(phase.label, ops)
-        entry: dict[str, object] = {"phase": phase.label, "kind": phase.kind, "endpoint": base,
-                                    "stats": stats.to_dict(), "truth": verdict.to_dict()}
-        out.append("truth.jsonl", {"phase": phase.label, **verdict.to_dict()})
+        verdict = self._judge(top, probe, run, server, start, end, reads, files)
+        ops = [record for record, _ in reads]
+        stats = phase_stats(run.label, ops)
+        entry: dict[str, object] = {
+            "phase": run.label, "kind": run.kind, "protocol": run.protocol, "pattern": pattern.kind,
+            "endpoint": endpoint, "client_sites": sorted({op.site for op in ops}), "repetition": run.repetition,
+            "clients": self.scenario.workload.clients, "stats": stats.to_dict(), "truth": verdict.to_dict()}
+        out.append("truth.jsonl", {"phase": run.label, **verdict.to_dict()})
         self.phases.append(entry)
         out.write(SUMMARY_FILE, self.summary)
-        self.events.phase_done.fire(PhaseDone(phase.label, stats, verdict.to_dict()))
+        self.events.phase_done.fire(PhaseDone(run.label, stats, verdict.to_dict()))
 
-    def _read(self, out: RunDir, phase: PhaseSpec, base: str, staged: StagedFile) -> OpRecord:
-        w = self.scenario.workload
-        reader = XrootReader(w.request_size, w.in_flight, self.settings.request_timeout_s)
-        target = ReadTarget(base, staged.path, staged.size, staged.adler32)
-        record = reader.read(target, ReadPlan(), phase.label, "client")
-        out.append("ops.jsonl", record.to_dict())
-        self.events.op_done.fire(OpDone(record))
-        if record.error is not None:
-            raise ReadError(record.error)
-        return record
+    def _judge(self, top: Topology | None, probe: TruthProbe | None, run: PhaseRun, server: str, start: float,
+               end: float, reads: list[tuple[OpRecord, ReadPlan]], files: list[Staged]) -> Verdict:
+        """Origin bytes against the distinct bytes read: clients sharing a file share its cold fetch."""
+        sizes = {f.path: f.size for f in files}
+        needed = covered_bytes((r.path, sizes[r.path], plan) for r, plan in reads)
+        if top is None or probe is None:
+            return judge(run.expectation, needed, None, None, None)
+        cache = None if run.spec.direct else CacheView(
+            top.servers[server].placement.data_dir, lambda argv: top.backend.exec(top.servers[server].service, argv))
+        origin_port = top.servers[origin_of(server, self.scenario.topology)].placement.port
+        return probe.phase(run.expectation, origin_port, start, end, needed, set(sizes), cache)
 
-    def _stage(self, top: Topology) -> Iterator[StagedFile]:
-        origin = top.origin_for(None)
-        for fileset in self.scenario.dataset.files:
-            for path in fileset.paths():
-                content = FileContent(self.scenario.dataset.seed, path, fileset.size)
+    def _backend_topology(self) -> TopologySpec:
+        """Links the backend cannot emulate are dropped when the scenario allows it, and recorded."""
+        spec = self.scenario.topology
+        if self.backend_name == "local" and spec.links and spec.emulate_links == "where-possible":
+            self._meta["links"] = "not emulated: the local backend runs every server on loopback"
+            return spec.model_copy(update={"links": ()})
+        return spec
+
+    def _clients(self, out: RunDir) -> Clients:
+        lock = threading.Lock()
+
+        def on_record(record: OpRecord) -> None:
+            with lock:  # clients are threads: one line at a time into ops.jsonl
+                out.append("ops.jsonl", record.to_dict())
+                self.events.op_done.fire(OpDone(record))
+
+        external = self.scenario.topology.external
+        ca = external.ca_path if external is not None else self._ca_path
+        return Clients(self.scenario.workload, self.scenario.dataset.seed, self.settings.request_timeout_s,
+                       on_record, str(ca) if ca else None)
+
+    def _client_site(self) -> str:
+        clients = self.scenario.topology.clients
+        return clients[0].site if clients else "local"
+
+    def _endpoint(self, top: Topology | None, server: str, protocol: str) -> str:
+        if top is None:
+            external = self.scenario.topology.external
+            assert external is not None
+            endpoint = external.origin if server == EXTERNAL_ORIGIN else external.cache
+            url = endpoint.url(protocol) if endpoint else None
+            assert url is not None  # the spec checked every phase's protocols
+            return url
+        placement = top.servers[server].placement
+        return placement.root_url if protocol == "root" else f"https://{placement.host}:{placement.port}"
+
+    def _stage_all(self, top: Topology, files: list[DataFile], fresh: str, only: str | None = None) -> None:
+        """Stage ``files`` on their origins (fresh names: on ``only``, the origin of the cache that needs them)."""
+        seed = self.scenario.dataset.seed
+        for data in files:
+            if only is not None and only not in data.origins:
+                continue
+            data = data.renamed(fresh).only_on(only) if fresh else data
+            checksum = Adler32()
+            for origin in data.origins:
                 checksum = Adler32()
-                top.backend.stage(origin.placement, path, digesting(content.chunks(), checksum))
-                yield StagedFile(path, fileset.size, checksum.value)
+                top.backend.stage(top.servers[origin].placement, data.path,
+                                  digesting(data.content(seed).chunks(), checksum))
+            self._staged[data.path] = Staged(data, checksum.value, fresh)
+
+    def _remember(self, files: list[DataFile], fresh: str) -> None:
+        """External data is not staged by this run: its content is regenerated from the seed."""
+        for data in files:
+            self._staged[data.path] = Staged(data, data.content(self.scenario.dataset.seed).adler32(), fresh)
 
     def _finish(self, out: RunDir, status: str) -> None:
         self._meta = getattr(self, "_meta", self._run_metadata())
@@ -171,7 +242,7 @@ class Runner:
             "schema_version": RESULTS_SCHEMA, "run_id": self.run_id, "status": "running",
             "started": time.time(), "backend": self.backend_name, "scenario_file": self.source,
             "scenario": self.scenario.model_dump(mode="json"), "software": software_versions(),
-            "host": host_facts(),
+            "host": host_facts(), "scale": {"name": self.scale.name, "factor": self.scale.factor},
         }
 
     def _record_backend(self, facts: dict[str, object]) -> None:

@@ -19,10 +19,11 @@ def default_scenario() -> Path:
     return shipped("smoke.yaml", "default scenario")
 
 
-def run_scenario(path: Path, backend: str, settings: Settings, console: Console, xrootd: str | None = None) -> None:
+def run_scenario(path: Path, backend: str, settings: Settings, console: Console, xrootd: str | None = None,
+                 scale: str | None = None) -> None:
     """Validate, run, report; raise CheckFailed if a phase missed its expectation."""
     scenario = load_scenario(path)
-    runner = Runner(scenario, settings, backend, _progress(console), source=str(path), xrootd=xrootd)
+    runner = Runner(scenario, settings, backend, _progress(console), source=str(path), xrootd=xrootd, scale=scale)
     outcome = runner.run()
     console.print(phase_table(outcome.summary))
     console.print(f"results: {outcome.path}")
