@@ -18,7 +18,7 @@ from harness.measure import OpRecord
 from harness.plan import ReadPlan, ReadTarget
 from harness.readers.pieces import FIRST_READ, clipped, requests_for
 from harness.readers.record import Timing, op_record
-from harness.readers.verify import Verifier
+from harness.readers.verify import BackgroundCheck, Verifier
 
 Answer = tuple[int, int, int, bytes | None, str | None]  # index, offset, length, data, error
 
@@ -38,6 +38,9 @@ class HttpsReader:
     def session(self) -> requests.Session:
         session = requests.Session()
         session.mount("http", HTTPAdapter(pool_connections=1, pool_maxsize=self.in_flight, pool_block=True))
+        # No environment: REQUESTS_CA_BUNDLE would override ``verify`` and a proxy variable would
+        # send loopback traffic through a proxy.
+        session.trust_env = False
         session.verify = self.ca_path if self.ca_path is not None else True
         return session
 
@@ -73,11 +76,18 @@ class HttpsReader:
             if response.status_code != requests.codes.ok:
                 timing.fail(f"{target.url}: GET answered {response.status_code} {response.reason}")
                 return
-            offset, index, want = 0, 0, FIRST_READ
-            while data := response.raw.read(want):
-                timing.first_byte()
-                timing.fail(verifier.piece(index, offset, len(data), data))
-                offset, index, want = offset + len(data), index + 1, self.request_size
+            check = BackgroundCheck(verifier)
+            try:
+                self._receive(response, timing, check)
+            finally:
+                timing.fail(check.close())
+
+    def _receive(self, response: requests.Response, timing: Timing, check: BackgroundCheck) -> None:
+        offset, index, want = 0, 0, FIRST_READ
+        while not check.failed and (data := response.raw.read(want)):
+            timing.first_byte()
+            check.submit(index, offset, len(data), data)
+            offset, index, want = offset + len(data), index + 1, self.request_size
 
     def _ranges(self, target: ReadTarget, plan: ReadPlan, timing: Timing, verifier: Verifier) -> None:
         pieces = [r.pieces[0] for r in requests_for(replace(plan, vector=False), target.size, self.request_size)]

@@ -7,6 +7,8 @@ neither (data the harness did not stage) is read and timed but reported as unver
 
 from __future__ import annotations
 
+import queue
+import threading
 import zlib
 
 from harness.plan import ReadPlan, ReadTarget
@@ -57,3 +59,36 @@ class Verifier:
         while self._next in self._pending:
             self._checksum = zlib.adler32(self._pending.pop(self._next), self._checksum)
             self._next += 1
+
+
+class BackgroundCheck:
+    """Checks pieces on one worker thread, in arrival order, so checking overlaps the next read:
+    zlib releases the GIL while it checksums, so a reader keeps receiving at the same time.
+
+    ``submit`` blocks while ``depth`` pieces wait, which bounds the memory held; the first error
+    is kept and returned by ``error`` (all checks done) once ``close`` has been called.
+    """
+
+    def __init__(self, verifier: Verifier, depth: int = 4) -> None:
+        self.verifier = verifier
+        self._error: str | None = None
+        self._todo: queue.Queue[tuple[int, int, int, bytes] | None] = queue.Queue(depth)
+        self._thread = threading.Thread(target=self._run, name="reader-check", daemon=True)
+        self._thread.start()
+
+    def submit(self, index: int, offset: int, length: int, data: bytes) -> None:
+        self._todo.put((index, offset, length, data))
+
+    @property
+    def failed(self) -> bool:
+        return self._error is not None
+
+    def close(self) -> str | None:
+        self._todo.put(None)
+        self._thread.join()
+        return self._error
+
+    def _run(self) -> None:
+        while (item := self._todo.get()) is not None:
+            if self._error is None:
+                self._error = self.verifier.piece(*item)

@@ -30,10 +30,20 @@ class Monitoring:
 
 
 @dataclass(frozen=True)
+class TlsPaths:
+    """A host certificate and the CA dir that verifies it, as the server sees them."""
+
+    cert: str
+    key: str  # 0600, owned by the server user
+    certdir: str  # hashed CA dir (<hash>.0)
+
+
+@dataclass(frozen=True)
 class OriginConfig:
     paths: ServerPaths
     monitoring: Monitoring = Monitoring()
     http: bool = True
+    tls: TlsPaths | None = None
 
 
 @dataclass(frozen=True)
@@ -43,11 +53,12 @@ class CacheConfig:
     settings: CacheSettings
     monitoring: Monitoring = Monitoring()
     http: bool = True
+    tls: TlsPaths | None = None
 
 
 def render_origin(cfg: OriginConfig) -> str:
     """Config text for a plain data server exporting its whole namespace."""
-    lines = _common(cfg.paths, cfg.http)
+    lines = _common(cfg.paths, cfg.http) + (render_tls(cfg.tls) if cfg.tls else [])
     lines += [f"oss.localroot {cfg.paths.data_dir}"]
     if cfg.monitoring.summary:
         lines += [
@@ -60,7 +71,7 @@ def render_origin(cfg: OriginConfig) -> str:
 def render_cache(cfg: CacheConfig) -> str:
     """Config text for an XCache (XrdPss proxy + XrdPfc file cache) in front of one origin."""
     s = cfg.settings
-    lines = _common(cfg.paths, cfg.http)
+    lines = _common(cfg.paths, cfg.http) + (render_tls(cfg.tls) if cfg.tls else [])
     lines += [
         "ofs.osslib libXrdPss.so",
         "pss.cachelib libXrdPfc.so",
@@ -102,3 +113,16 @@ def _common(paths: ServerPaths, http: bool) -> list[str]:
     if http:
         lines += ["# HTTP on the same port as root://", f"xrd.protocol XrdHttp:{paths.port} libXrdHttp.so"]
     return lines
+
+
+def render_tls(tls: TlsPaths) -> list[str]:
+    """TLS on the server's one port: then it serves https:// and roots:// beside http:// and root://.
+
+    Only transport: no security protocol is configured, so clients stay anonymous over TLS too.
+    """
+    return [
+        "# TLS on the same port: https:// and roots:// beside http:// and root:// (anonymous clients)",
+        f"xrd.tls {tls.cert} {tls.key}",
+        "# without xrd.tlsca the TLS context fails to initialise",
+        f"xrd.tlsca certdir {tls.certdir}",
+    ]

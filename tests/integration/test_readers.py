@@ -16,6 +16,7 @@ from harness.plan import ReadPlan, ReadTarget
 from harness.readers import Reader, make_reader
 from harness.readers.xroot import configure_client
 from harness.spec import CacheSpec, OriginSpec, TopologySpec
+from harness.tlsserver import TlsServers, https_url
 from harness.topology import Topology
 
 MAGIC = "/magic/RAW/20200313_M1_05089889.008_D_CrabNebula-W 0.40+215.raw.gz"
@@ -30,8 +31,9 @@ PLANS = [
 
 @dataclass(frozen=True)
 class Servers:
-    urls: dict[str, str]  # origin-root, origin-http, cache-root, cache-http
+    urls: dict[str, str]  # {origin,cache}-{root,http,https}
     content: FileContent
+    ca_file: str
 
 
 @pytest.fixture(scope="module")
@@ -41,31 +43,35 @@ def servers() -> Iterator[Servers]:
     runtime.mkdir(parents=True, mode=0o755)
     os.chmod(runtime.parent, 0o755)
     content = FileContent(11, MAGIC, SIZE)
-    with Topology(SPEC, make_backend("local", runtime), None, 15.0) as top:
-        origin, cache = top.origin_for(None).placement, top.cache_for(None).placement
-        top.backend.stage(origin, MAGIC, content.chunks())
-        yield Servers({"origin-root": origin.root_url, "origin-http": origin.http_url,
-                       "cache-root": cache.root_url, "cache-http": cache.http_url}, content)
+    tls = TlsServers.create(runtime / "pki")
+    with Topology(SPEC, make_backend("local", runtime), None, 15.0, extras=tls) as top:
+        urls = {}
+        for name in ("origin", "xcache"):
+            placement = top.servers[name].placement
+            urls |= {f"{name}-root": placement.root_url, f"{name}-http": placement.http_url,
+                     f"{name}-https": https_url(placement)}
+        top.backend.stage(top.origin_for(None).placement, MAGIC, content.chunks())
+        yield Servers(urls, content, tls.ca_file)
 
 
-def reader_for(url: str) -> Reader:
-    return make_reader("root" if url.startswith("root") else "https", 1024 * 1024, 4, 10)
+def reader_for(url: str, ca_file: str | None = None) -> Reader:
+    return make_reader("root" if url.startswith("root") else "https", 1024 * 1024, 4, 10, ca_file)
 
 
-@pytest.mark.parametrize("endpoint", ["origin-root", "origin-http", "cache-root", "cache-http"])
+@pytest.mark.parametrize("endpoint", [f"{s}-{p}" for s in ("origin", "xcache") for p in ("root", "http", "https")])
 @pytest.mark.parametrize("plan", PLANS, ids=[p.pattern for p in PLANS])
 def test_every_plan_reads_the_odd_path_verified(servers: Servers, endpoint: str, plan: ReadPlan) -> None:
     content = servers.content
     target = ReadTarget(servers.urls[endpoint], MAGIC, SIZE, content.adler32(), content)
-    record = reader_for(target.base_url).read(target, plan, "p", "c")
+    record = reader_for(target.base_url, servers.ca_file).read(target, plan, "p", "c")
     assert record.error is None and record.verified
     assert record.bytes == plan.bytes_for(SIZE) and record.pattern == plan.pattern
     assert record.ttfb_s is not None and record.open_s <= record.ttfb_s <= record.duration_s
 
 
-@pytest.mark.parametrize("endpoint", ["origin-root", "origin-http"])
+@pytest.mark.parametrize("endpoint", ["origin-root", "origin-https"])
 def test_wrong_checksum_and_missing_file_are_recorded_not_raised(servers: Servers, endpoint: str) -> None:
-    reader = reader_for(servers.urls[endpoint])
+    reader = reader_for(servers.urls[endpoint], servers.ca_file)
     wrong = ReadTarget(servers.urls[endpoint], MAGIC, SIZE, servers.content.adler32() ^ 1)
     record = reader.read(wrong, ReadPlan(), "p", "c")
     assert not record.verified and "adler32" in str(record.error) and record.bytes == SIZE
@@ -74,3 +80,9 @@ def test_wrong_checksum_and_missing_file_are_recorded_not_raised(servers: Server
     assert not ranged.verified and "content differs" in str(ranged.error)
     missing = reader.read(ReadTarget(wrong.base_url, "/no/such file", 10), ReadPlan(), "p", "c")
     assert missing.error is not None and "/no/such" in missing.error and missing.bytes == 0
+
+
+def test_https_verifies_the_server_against_the_runs_ca(servers: Servers) -> None:
+    target = ReadTarget(servers.urls["xcache-https"], MAGIC, SIZE, servers.content.adler32())
+    record = reader_for(target.base_url).read(target, ReadPlan(), "p", "c")  # system CAs only
+    assert record.bytes == 0 and "CERTIFICATE_VERIFY_FAILED" in str(record.error)
