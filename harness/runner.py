@@ -28,7 +28,8 @@ from harness.results import RESULTS_SCHEMA, SUMMARY_FILE, RunDir, new_run_id
 from harness.schedule import EXTERNAL_ORIGIN, Generations, PhaseRun, expand, origin_of, prefix, server_for
 from harness.settings import Settings
 from harness.spec import Scenario, TopologySpec
-from harness.topology import MonitorPorts, Topology
+from harness.tlsserver import TlsServers
+from harness.topology import Extras, MonitorPorts, Topology, no_extras
 from harness.truth import GStreamCollector, SummaryCollector, UdpListener
 from harness.truth.probe import CacheView, TruthProbe
 from harness.truth.verdict import Verdict, judge
@@ -59,13 +60,14 @@ class Runner:
         self.scale: Scale = parse_scale(scale, scenario.scale)
         self._staged: dict[str, Staged] = {}
         self._ca_path: str | None = None
+        self._skipped: list[dict[str, str]] = []
         self.scenario, self.settings, self.backend_name = scenario, settings, backend
         self.xrootd = xrootd
         self.events = events or Events()
         self.source = source
         self.run_id = new_run_id(scenario.name)
         self.phases: list[dict[str, object]] = []
-        self.summary: dict[str, object] = {"run_id": self.run_id, "phases": self.phases}
+        self.summary: dict[str, object] = {"run_id": self.run_id, "phases": self.phases, "skipped": self._skipped}
 
     def run(self) -> RunOutcome:
         with RunDir(self.settings.results_dir, self.run_id) as out:
@@ -105,7 +107,7 @@ class Runner:
             udp_gstream = stack.enter_context(UdpListener(backend.monitor_bind, gstream.on_packet))
             self.events.step.fire(Step("starting servers"))
             top = Topology(topology, backend, MonitorPorts(udp_summary.port, udp_gstream.port),
-                           self.settings.start_timeout_s, out.save_config)
+                           self.settings.start_timeout_s, out.save_config, extras=self._tls_extras())
             stack.callback(top.save_logs, str(out.logs))
             stack.enter_context(top)
             self._meta["topology"] = self._describe(top)
@@ -127,6 +129,11 @@ class Runner:
             self._remember(base, "")
         generations = Generations()
         for run in expand(spec.phases, spec.workload.repetitions):
+            reason = self._skip(run)
+            if reason is not None:
+                self._skipped.append({"phase": run.label, "reason": reason})
+                self.events.step.fire(Step(f"skipping {run.label}: {reason}"))
+                continue
             server = server_for(run.spec, spec.topology)
             generation, fresh = generations.for_phase(server, run.kind)
             if fresh:
@@ -173,6 +180,23 @@ class Runner:
             top.servers[server].placement.data_dir, lambda argv: top.backend.exec(top.servers[server].service, argv))
         origin_port = top.servers[origin_of(server, self.scenario.topology)].placement.port
         return probe.phase(run.expectation, origin_port, start, end, needed, set(sizes), cache)
+
+    def _tls_extras(self) -> Extras:
+        """https phases need TLS on every server: a throwaway CA and host certificate for this run."""
+        if not self._https_runs() or self.backend_name != "local":
+            return no_extras
+        tls = TlsServers.create(self._server_dir() / "tls", self.settings.server_user)
+        self._ca_path = tls.ca_file
+        return tls
+
+    def _https_runs(self) -> bool:
+        return any("https" in phase.protocols for phase in self.scenario.phases)
+
+    def _skip(self, run: PhaseRun) -> str | None:
+        """Why a phase cannot run on this backend (recorded in the summary, never silently dropped)."""
+        if run.protocol == "https" and self.scenario.topology.external is None and self.backend_name != "local":
+            return f"https on the {self.backend_name} backend is not wired yet (TLS certificates are host files)"
+        return None
 
     def _backend_topology(self) -> TopologySpec:
         """Links the backend cannot emulate are dropped when the scenario allows it, and recorded."""

@@ -34,12 +34,14 @@ class PhaseRun:
 
 
 def expand(phases: tuple[PhaseSpec, ...], repetitions: int) -> list[PhaseRun]:
-    """Repetitions outermost (each repeats the whole cold → warm story), then phases, then protocols."""
+    """Repetitions outermost, then protocols, then phases: each protocol tells the whole
+    cold → warm → partial story on its own names, so one protocol's reads never warm the other's."""
+    protocols = list(dict.fromkeys(p for phase in phases for p in phase.protocols))
     runs = []
     for rep in range(repetitions):
-        for phase in phases:
-            for protocol in phase.protocols:
-                label = phase.label + ("" if protocol == phase.protocols[0] else f"-{protocol}")
+        for protocol in protocols:
+            for phase in (p for p in phases if protocol in p.protocols):
+                label = phase.label + ("" if protocol == protocols[0] else f"-{protocol}")
                 runs.append(PhaseRun(phase, protocol, rep, label + (f"-r{rep + 1}" if rep else "")))
     return runs
 
