@@ -7,9 +7,11 @@ server it started is stopped.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,13 +29,32 @@ from harness.readers.xroot import configure_client
 from harness.results import RESULTS_SCHEMA, SUMMARY_FILE, RunDir, new_run_id
 from harness.schedule import EXTERNAL_ORIGIN, Generations, PhaseRun, expand, origin_of, prefix, server_for
 from harness.settings import Settings
-from harness.spec import Scenario, TopologySpec
+from harness.spec import ExternalSpec, Scenario, TopologySpec
 from harness.tlsserver import TlsServers
 from harness.topology import Extras, MonitorPorts, Topology, no_extras
 from harness.truth import GStreamCollector, SummaryCollector, UdpListener
 from harness.truth.probe import CacheView, TruthProbe
 from harness.truth.verdict import Verdict, judge
+from harness.upload import upload
 from harness.workers import Clients, PhaseWork, Staged
+
+
+@contextmanager
+def credentials_env(external: ExternalSpec) -> Iterator[None]:
+    """XrdCl finds a proxy and a token through the environment: set them for this run only.
+
+    Only the file names go into the environment and run.json, never their content."""
+    wanted = {"X509_USER_PROXY": external.proxy_file, "BEARER_TOKEN_FILE": external.token_file}
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update({name: str(path) for name, path in wanted.items() if path is not None})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dataclass(frozen=True)
@@ -93,7 +114,8 @@ class Runner:
         if self.scenario.topology.external is not None:
             self._meta["topology"] = {"external": self.scenario.topology.external.model_dump(mode="json")}
             out.write("run.json", self._meta)
-            self._phases(out, None, None)  # nothing started: no monitoring, origin bytes unknown
+            with credentials_env(self.scenario.topology.external):
+                self._phases(out, None, None)  # nothing started: no monitoring, origin bytes unknown
             return
         summary, gstream = SummaryCollector(), GStreamCollector()
         with ExitStack() as stack:
@@ -140,6 +162,8 @@ class Runner:
                 self.events.step.fire(Step(f"staging fresh names for {run.label}"))
                 if top is not None:
                     self._stage_all(top, base, prefix(generation), origin_of(server, spec.topology))
+                else:
+                    self._upload_all(base, prefix(generation))
             files = [f for f in self._staged.values() if f.prefix == prefix(generation)
                      and origin_of(server, spec.topology) in f.file.origins]
             self._phase(out, top, probe, run, server, files)
@@ -246,6 +270,18 @@ class Runner:
                 checksum = Adler32()
                 top.backend.stage(top.servers[origin].placement, data.path,
                                   digesting(data.content(seed).chunks(), checksum))
+            self._staged[data.path] = Staged(data, checksum.value, fresh)
+
+    def _upload_all(self, files: list[DataFile], fresh: str) -> None:
+        """External endpoints that allow staging: fresh names are written to the origin over root://."""
+        external = self.scenario.topology.external
+        assert external is not None and external.origin is not None and external.origin.root is not None
+        seed = self.scenario.dataset.seed
+        for data in files:
+            data = data.renamed(fresh)
+            checksum = Adler32()
+            upload(external.origin.root, data.path, digesting(data.content(seed).chunks(), checksum),
+                   self.settings.request_timeout_s)
             self._staged[data.path] = Staged(data, checksum.value, fresh)
 
     def _remember(self, files: list[DataFile], fresh: str) -> None:

@@ -63,6 +63,8 @@ def server_for(phase: PhaseSpec, topology: TopologySpec) -> str:
 
 def origin_of(server: str, topology: TopologySpec) -> str:
     """The origin whose data a server serves (itself, or a cache's origin)."""
+    if topology.external is not None:
+        return EXTERNAL_ORIGIN
     return next((c.origin for c in topology.caches if c.name == server), server)
 
 
