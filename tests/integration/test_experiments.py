@@ -3,6 +3,7 @@ every byte is verified, over root:// and https://."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -57,9 +58,29 @@ def test_magic_names_round_trip_through_the_cache(settings: Settings) -> None:
     outcome = run_ci("magic", settings)
     assert {p["protocol"] for p in assert_phases_hold(outcome).values()} == {"root", "https"}
     ops = read_jsonl(outcome.path / "ops.jsonl")
-    through_cache = {(op["reader"], op["path"]) for op in ops if op["phase"].startswith("cache-warm") and op["verified"]}
+    through_cache = {(op["reader"], op["path"]) for op in ops
+                     if op["phase"].startswith("cache-warm") and op["verified"]}
     odd = [path for _, path in through_cache if " " in path and "+" in path]
     assert {reader for reader, _ in through_cache} == {"xroot", "https"} and odd
     cache_dir = settings.runtime_dir / outcome.run_id / "lapp-xcache"
     stored = {str(p) for p in cache_dir.rglob("*CrabNebula-W 0.40+215.raw.gz")}
     assert stored, "the cache stored the files under their literal names"
+
+
+@pytest.mark.docker
+def test_magic_on_docker_with_an_emulated_link(settings: Settings) -> None:
+    outcome = run_ci("magic", settings, "docker")
+    phases = assert_phases_hold(outcome)
+    run = json.loads((outcome.path / "run.json").read_text())
+    assert len(run["links"]) == 1 and "25" in json.dumps(run["links"][0])
+    # https needs TLS certificates inside the containers: reported as skipped, never silently dropped
+    assert {p["protocol"] for p in phases.values()} == {"root"}
+    assert {s["phase"] for s in outcome.summary["skipped"]} == {f"{k}-https" for k in phases}  # type: ignore[union-attr]
+
+
+@pytest.mark.docker
+def test_data_lake_on_docker(settings: Settings) -> None:
+    phases = assert_phases_hold(run_ci("data-lake", settings, "docker"))
+    assert phases["lapp-cold"]["truth"]["origin_bytes"] >= phases["lapp-cold"]["stats"]["bytes"] * 0.98
+    assert phases["cern-warm"]["truth"]["origin_bytes"] == 0
+    assert phases["lapp-warm"]["endpoint"] != phases["cern-warm"]["endpoint"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from itertools import pairwise
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_sparse_never_puts_more_than_1024_chunks_in_a_cluster() -> None:
 def test_branch_runs_are_adjacent_baskets_in_groups() -> None:
     chosen = branch_runs(1000, 0.1, 4, random.Random(3))
     assert len(chosen) == 100 == len(set(chosen))
-    runs = sum(1 for a, b in zip(chosen, chosen[1:], strict=False) if b != a + 1) + 1
+    runs = sum(1 for a, b in pairwise(chosen) if b != a + 1) + 1
     assert runs <= 4 and max(chosen) < 1000
 
 

@@ -57,7 +57,7 @@ def test_profile_gives_defaults_the_file_overrides_key_by_key(tmp_path: Path) ->
     assert scenario.dataset.files[0].path.startswith("/magic/RAW/")  # type: ignore[attr-defined]
     workload = scenario.workload  # type: ignore[attr-defined]
     assert (workload.clients, workload.in_flight) == (3, 4)  # file, profile
-    name, sparse = workload.pattern_spec("sparse")
+    _, sparse = workload.pattern_spec("sparse")
     assert (sparse.kind, sparse.fraction, sparse.chunk_size) == ("sparse", 0.05, 16 * 1024)
 
 
