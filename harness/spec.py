@@ -6,6 +6,7 @@ Field names follow XRootD where one exists (``blocksize``, ``prefetch``, ``ram``
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -217,10 +218,17 @@ class PatternSpec(Frozen):
 class ScaleSpec(Frozen):
     """What ``--scale ci`` means for this scenario; ``full`` is the sizes as written."""
 
-    default: str = "full"
+    default: str = Field("full", description="scale without --scale: ci, full or a factor")
     ci_factor: float = Field(0.01, gt=0, le=1)
     ci_max_count: int = Field(4, ge=1)
     min_size: Size = Field(1024**2, description="no file shrinks below this")
+
+    @field_validator("default")
+    @classmethod
+    def _default_ok(cls, value: str) -> str:
+        if value not in ("ci", "full") and not re.fullmatch(r"\d+(\.\d+)?", value):
+            raise ValueError(f"{value!r} is not ci, full or a factor such as 0.1")
+        return value
 
 
 class WorkloadSpec(Frozen):
