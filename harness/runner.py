@@ -157,47 +157,50 @@ class Runner:
                 self.events.step.fire(Step(f"skipping {run.label}: {reason}"))
                 continue
             server = server_for(run.spec, spec.topology)
-            generation, fresh = generations.for_phase(server, run.kind)
-            if fresh:
-                self.events.step.fire(Step(f"staging fresh names for {run.label}"))
-                if top is not None:
-                    self._stage_all(top, base, prefix(generation), origin_of(server, spec.topology))
-                else:
-                    self._upload_all(base, prefix(generation))
-            files = [f for f in self._staged.values() if f.prefix == prefix(generation)
-                     and origin_of(server, spec.topology) in f.file.origins]
-            self._phase(out, top, probe, run, server, files)
+            self._phase(out, top, probe, run, server, self._files(top, base, run, server, generations))
+
+    def _files(self, top: Topology | None, base: list[DataFile], run: PhaseRun, server: str,
+               generations: Generations) -> list[Staged]:
+        """The staged files a phase reads: its server's origin's, under fresh names if the phase needs them."""
+        origin = origin_of(server, self.scenario.topology)
+        generation, fresh = generations.for_phase(server, run.kind)
+        if fresh:
+            self.events.step.fire(Step(f"staging fresh names for {run.label}"))
+            if top is not None:
+                self._stage_all(top, base, prefix(generation), origin)
+            else:
+                self._upload_all(base, prefix(generation))
+        files = [f for f in self._staged.values() if f.prefix == prefix(generation) and origin in f.file.origins]
+        if not files:
+            raise UserError(f"phase {run.label}: no files of the dataset live on {origin}")
+        return files
 
     def _phase(self, out: RunDir, top: Topology | None, probe: TruthProbe | None, run: PhaseRun, server: str,
                files: list[Staged]) -> None:
-        if not files:
-            origin = origin_of(server, self.scenario.topology)
-            raise UserError(f"phase {run.label}: no files of the dataset live on {origin}")
         endpoint = self._endpoint(top, server, run.protocol)
-        _, pattern = self.scenario.workload.pattern_spec(run.spec.pattern)
-        pattern = self.scale.pattern(pattern)
-        self.events.phase_started.fire(PhaseStarted(run.label, run.kind, endpoint, len(files)))
+        pattern = self.scale.pattern(self.scenario.workload.pattern_spec(run.spec.pattern)[1])
+        self.events.phase_started.fire(PhaseStarted(run.label, run.kind, endpoint, len(files), run.protocol,
+                                                    pattern.kind or "full", self.scenario.workload.clients))
         start = time.time()
         work = PhaseWork(run.label, run.protocol, endpoint, pattern, run.repetition, self._client_site())
         reads = self._clients(out).read(work, files)
-        end = time.time()
-        verdict = self._judge(top, probe, run, server, start, end, reads, files)
-        ops = [record for record, _ in reads]
-        stats = phase_stats(run.label, ops)
-        entry: dict[str, object] = {
-            "phase": run.label, "kind": run.kind, "protocol": run.protocol, "pattern": pattern.kind,
-            "endpoint": endpoint, "client_sites": sorted({op.site for op in ops}), "repetition": run.repetition,
-            "clients": self.scenario.workload.clients, "stats": stats.to_dict(), "truth": verdict.to_dict()}
+        verdict = self._judge(top, probe, run, server, start, time.time(), reads, files)
+        stats = phase_stats(run.label, [record for record, _ in reads])
         out.append("truth.jsonl", {"phase": run.label, **verdict.to_dict()})
-        self.phases.append(entry)
+        self.phases.append({
+            "phase": run.label, "kind": run.kind, "protocol": run.protocol, "pattern": pattern.kind,
+            "endpoint": endpoint, "client_sites": sorted({r.site for r, _ in reads}), "repetition": run.repetition,
+            "clients": self.scenario.workload.clients, "stats": stats.to_dict(), "truth": verdict.to_dict()})
         out.write(SUMMARY_FILE, self.summary)
         self.events.phase_done.fire(PhaseDone(run.label, stats, verdict.to_dict()))
 
     def _judge(self, top: Topology | None, probe: TruthProbe | None, run: PhaseRun, server: str, start: float,
                end: float, reads: list[tuple[OpRecord, ReadPlan]], files: list[Staged]) -> Verdict:
-        """Origin bytes against the distinct bytes read: clients sharing a file share its cold fetch."""
+        """Origin bytes against what the origin had to send: every byte for a direct read, the distinct
+        bytes through a cache (clients sharing a file share its cold fetch)."""
         sizes = {f.path: f.size for f in files}
-        needed = covered_bytes((r.path, sizes[r.path], plan) for r, plan in reads)
+        needed = sum(r.bytes for r, _ in reads) if run.spec.direct else \
+            covered_bytes((r.path, sizes[r.path], plan) for r, plan in reads)
         if top is None or probe is None:
             return judge(run.expectation, needed, None, None, None)
         cache = None if run.spec.direct else CacheView(

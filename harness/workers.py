@@ -82,7 +82,8 @@ class Clients:
         w = self.workload
         if w.popularity == "each":
             return share(len(files), w.clients)
-        rng = random.Random(f"{self.seed}:{work.label}")
+        # Seeded per repetition, not per phase: a warm phase reads what its cold phase read.
+        rng = random.Random(f"{self.seed}:{work.repetition}")
         picks = w.reads_per_client or len(files)
         return [zipf_picks([f.file.size for f in files], picks, w.zipf_s, rng) for _ in range(w.clients)]
 

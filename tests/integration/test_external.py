@@ -39,7 +39,7 @@ def external_scenario(tmp_path: Path, top: Topology, ca_file: str, allow_staging
             "origin": {"root": origin.root_url, "https": https_url(origin)},
             "cache": {"root": cache.root_url, "https": https_url(cache)},
             "ca_path": ca_file, "allow_staging": allow_staging}},
-        "workload": {"clients": 2},
+        "workload": {"clients": 2, "popularity": "each"},
         "phases": [{"kind": "direct-remote", "protocols": ["root", "https"]},
                    {"kind": "cache-cold", "protocols": ["root", "https"]},
                    {"kind": "cache-warm", "protocols": ["root", "https"]}],
