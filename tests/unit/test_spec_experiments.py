@@ -107,3 +107,11 @@ def test_cold_phases_get_fresh_names_once_their_cache_has_seen_the_current_ones(
     assert gens.for_phase("d", "cache-cold") == (0, False)  # another cache has not seen them
     assert gens.for_phase("c", "partial-warm") == (1, False)
     assert prefix(1) == "/fresh-1" and prefix(0) == ""
+
+
+def test_direct_near_and_remote_pick_origins_by_the_client_site() -> None:
+    scenario = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "atlas.yaml")
+    kinds = {p.kind: p for p in scenario.phases}
+    assert server_for(kinds["direct-near"], scenario.topology) == "lapp-origin"
+    assert server_for(kinds["direct-remote"], scenario.topology) == "cern-origin"
+    assert server_for(kinds["cache-cold"], scenario.topology) == "lapp-xcache"
