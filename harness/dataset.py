@@ -26,6 +26,7 @@ class Scale:
     factor: float = 1.0
     max_count: int | None = None
     min_size: int = 1024**2
+    truth_wait_s: float | None = None  # ci: a shorter wait for the cache's own records
 
     def size(self, n: int) -> int:
         if self.factor == 1.0:
@@ -49,7 +50,7 @@ def parse_scale(text: str | None, spec: ScaleSpec) -> Scale:
     if text == "full":
         return Scale("full")
     if text == "ci":
-        return Scale("ci", spec.ci_factor, spec.ci_max_count, spec.min_size)
+        return Scale("ci", spec.ci_factor, spec.ci_max_count, spec.min_size, spec.ci_truth_wait_s)
     try:
         factor = float(text)
     except ValueError:

@@ -222,6 +222,9 @@ class ScaleSpec(Frozen):
     ci_factor: float = Field(0.01, gt=0, le=1)
     ci_max_count: int = Field(4, ge=1)
     min_size: Size = Field(1024**2, description="no file shrinks below this")
+    ci_truth_wait_s: float = Field(3.0, ge=2, le=60, description=(
+        "at ci scale, how long to wait after a phase for the cache's own records (files detach lazily, "
+        "https ones later still); origin bytes decide the verdict regardless"))
 
     @field_validator("default")
     @classmethod
