@@ -98,7 +98,8 @@ class Clients:
             if self._stop.is_set():
                 return
             data = staged.file
-            plan = plan_for(work.pattern, data.size, self.seed, data.path)
+            # seeded by the dataset's own name: fresh copies and both protocols read the same ranges
+            plan = plan_for(work.pattern, data.size, self.seed, data.path.removeprefix(staged.prefix))
             target = ReadTarget(base, data.path, data.size, staged.adler32, data.content(self.seed))
             record = replace(reader.read(target, plan, work.label, name), site=work.site, pattern=plan.pattern,
                              repetition=work.repetition, url=work.endpoint)
