@@ -27,6 +27,8 @@ backend_option = click.option("--backend", default="local", show_default=True, h
 xrootd_option = click.option("--xrootd", default=None, metavar="VERSION",
                               help="XRootD version of the servers: 5.5.3 or 5.8.1 (docker images; "
                                    "local runs the installed one)")
+scale_option = click.option("--scale", default=None, metavar="ci|full|FACTOR",
+                             help="data sizes: ci (seconds), full (as written; the default) or a factor")
 results_option = click.option("--results", type=click.Path(path_type=Path), default=None,
                               help="results directory (default ./results, or HARNESS_RESULTS_DIR)")
 
@@ -42,11 +44,12 @@ def cli() -> None:
 @backend_option
 @xrootd_option
 @results_option
-def run(scenario: Path, backend: str, xrootd: str | None, results: Path | None) -> None:
+@scale_option
+def run(scenario: Path, backend: str, xrootd: str | None, results: Path | None, scale: str | None) -> None:
     """Run SCENARIO (a YAML file) and write results/<run-id>/."""
     from harness.commands.run import run_scenario
 
-    run_scenario(scenario, backend, make_settings(results), out, xrootd)
+    run_scenario(scenario, backend, make_settings(results), out, xrootd, scale)
 
 
 @cli.command()

@@ -48,6 +48,9 @@ class PhaseStarted:
     kind: str
     endpoint: str
     files: int
+    protocol: str = "root"
+    pattern: str = "full"
+    clients: int = 1
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,13 @@ def default_scenario() -> Path:
     return shipped("smoke.yaml", "default scenario")
 
 
-def run_scenario(path: Path, backend: str, settings: Settings, console: Console, xrootd: str | None = None) -> None:
+def run_scenario(path: Path, backend: str, settings: Settings, console: Console, xrootd: str | None = None,
+                 scale: str | None = None) -> None:
     """Validate, run, report; raise CheckFailed if a phase missed its expectation."""
     scenario = load_scenario(path)
     with RunProgress(console) as progress:
-        outcome = Runner(scenario, settings, backend, progress.events, source=str(path), xrootd=xrootd).run()
+        outcome = Runner(scenario, settings, backend, progress.events, source=str(path), xrootd=xrootd,
+                         scale=scale).run()
     console.print(phase_table(outcome.summary))
     found = ratios(load_run(outcome.path).phases)
     if found:

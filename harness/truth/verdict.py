@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Expectation = Literal["direct", "miss", "hit"]
+Expectation = Literal["direct", "miss", "hit", "partial"]  # partial: part cached by an earlier phase
 AGREE_TOLERANCE = 0.05
 COLD_MIN_FRACTION = 0.98  # cold: the origin sent (almost) every byte read
 WARM_MAX_FRACTION = 0.01  # warm: the origin sent (almost) nothing
@@ -61,6 +61,8 @@ def _meets(expectation: Expectation, fraction: float | None) -> bool | None:
         return None
     if expectation == "hit":
         return fraction < WARM_MAX_FRACTION
+    if expectation == "partial":
+        return WARM_MAX_FRACTION <= fraction < COLD_MIN_FRACTION
     return fraction >= COLD_MIN_FRACTION
 
 
