@@ -8,6 +8,7 @@ server it started is stopped.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -119,6 +120,8 @@ class Runner:
             return
         summary, gstream = SummaryCollector(), GStreamCollector()
         with ExitStack() as stack:
+            if not self.settings.keep_server_dirs:  # runs last: data, cache and TLS keys go with the servers
+                stack.callback(shutil.rmtree, self._server_dir(), ignore_errors=True)
             topology = self._backend_topology()
             backend = make_backend(self.backend_name, self._server_dir(), self.settings.server_user,
                                    xrootd=self.xrootd, topology=topology,

@@ -24,3 +24,5 @@ class Settings(BaseSettings):
     truth_timeout_s: float = Field(12.0, gt=0, description="wait for monitoring records after a phase "
                                    "(a cache may defer a file's detach by 10 s: pss.ciosync)")
     server_user: str = "xrootd"
+    keep_server_dirs: bool = Field(False, description="keep data, cache and keys of finished runs (debugging); "
+                                   "configs and logs are in the results either way")

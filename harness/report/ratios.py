@@ -7,7 +7,7 @@
   origin next to the client (0.3 = 30 % overhead; negative = the cache is faster). XCache developers'
   target is < 30 % (XRootD issue 2282).
 
-When a kind ran in several phases of one protocol, the first one counts.
+When a kind ran in several phases of one protocol and pattern, the first one counts.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from harness.report.model import Phase
 @dataclass(frozen=True)
 class Ratio:
     name: str  # warm/remote | warm/cold | cache overhead
-    protocol: str
+    protocol: str  # the protocol, plus the access pattern when the run used several
     value: float
     numerator: str  # phase names, so a reader sees which phases were compared
     denominator: str
@@ -37,16 +37,27 @@ DEFINITIONS = (  # name, numerator kinds, denominator kinds (first present wins)
 
 
 def ratios(phases: list[Phase]) -> list[Ratio]:
-    """Every ratio that the phases allow, per protocol, in a fixed order."""
+    """Every ratio that the phases allow, per protocol and access pattern, in a fixed order.
+
+    Phases are only compared with phases of the same pattern: a sparse cold read against a full warm
+    read would be a ratio of two different workloads. The label names the pattern when a run has several.
+    """
     found: list[Ratio] = []
-    for protocol in dict.fromkeys(p.protocol for p in phases):
-        same = [p for p in phases if p.protocol == protocol]
+    several = len({_pattern(p) for p in phases}) > 1
+    for protocol, pattern in dict.fromkeys((p.protocol, _pattern(p)) for p in phases):
+        same = [p for p in phases if (p.protocol, _pattern(p)) == (protocol, pattern)]
+        label = f"{protocol} {pattern}" if several else protocol
         for name, top_kinds, bottom_kinds, offset in DEFINITIONS:
             top, bottom = _first(same, top_kinds), _first(same, bottom_kinds)
             if top and bottom and bottom.stats.mb_per_s > 0 and top.stats.mb_per_s > 0:
                 value = top.stats.mb_per_s / bottom.stats.mb_per_s + offset
-                found.append(Ratio(name, protocol, value, top.name, bottom.name))
+                found.append(Ratio(name, label, value, top.name, bottom.name))
     return found
+
+
+def _pattern(phase: Phase) -> str:
+    """The phase's access pattern (its operations', which share one); runs before patterns existed: full."""
+    return phase.ops[0].pattern if phase.ops else "full"
 
 
 def _first(phases: list[Phase], kinds: tuple[str, ...]) -> Phase | None:

@@ -55,7 +55,7 @@ def test_atlas_sparse_moves_fewer_origin_bytes_than_copies(settings: Settings) -
 
 
 def test_magic_names_round_trip_through_the_cache(settings: Settings) -> None:
-    outcome = run_ci("magic", settings)
+    outcome = run_ci("magic", settings.model_copy(update={"keep_server_dirs": True}))
     assert {p["protocol"] for p in assert_phases_hold(outcome).values()} == {"root", "https"}
     ops = read_jsonl(outcome.path / "ops.jsonl")
     through_cache = {(op["reader"], op["path"]) for op in ops

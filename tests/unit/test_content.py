@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import zlib
 
-from harness.content import BLOCK, FileContent
+import pytest
+
+from harness.content import BLOCK, FileContent, Format
 
 
 def test_any_range_matches_the_streamed_file() -> None:
@@ -37,3 +39,13 @@ def test_matches_compares_any_piece_in_place() -> None:
             assert not content.matches(offset, flipped)
     assert not content.matches(BLOCK, whole[:100])  # right bytes, wrong place
     assert not content.matches(content.size - 3, whole[-3:] + b"x")  # past the end
+
+
+@pytest.mark.parametrize("fmt", ["fits", "root"])
+def test_matches_knows_format_overlays(fmt: Format) -> None:
+    """matches() must agree with expected() where a FITS/ROOT header or footer lies over the pool data."""
+    content = FileContent(7, "/x/f.fits", 3 * 1024 * 1024 + 123, format=fmt)
+    for offset, length in [(0, 4096), (0, 200_000), (content.size - 70_000, 70_000), (1_000_000, 300_000)]:
+        good = content.expected(offset, length)
+        assert content.matches(offset, good)
+        assert not content.matches(offset, bytes([good[0] ^ 1]) + good[1:])

@@ -13,7 +13,7 @@ from harness.report.model import load_run, load_runs
 from harness.report.ratios import ratios
 from harness.report.settings import differing, run_settings
 
-from .runs import write_run
+from .runs import PhaseDef, write_run
 
 
 def test_figures_come_from_ops_even_without_summary_json(tmp_path: Path) -> None:
@@ -36,6 +36,16 @@ def test_missing_phases_leave_ratios_out_and_direct_stands_in_for_remote(tmp_pat
     phases = {"d": ("direct", "root", 100.0), "w": ("cache-warm", "root", 300.0)}
     found = ratios(load_run(write_run(tmp_path, "r", phases=phases)).phases)
     assert [(r.name, r.value, r.denominator) for r in found] == [("warm/remote", pytest.approx(3.0), "d")]
+
+
+def test_ratios_pair_phases_of_the_same_pattern(tmp_path: Path) -> None:
+    """A sparse cold read is not compared with a full warm read (ATLAS runs both)."""
+    phases: dict[str, PhaseDef] = {"cold-sparse": ("cache-cold", "root", 10.0, "sparse"),
+                                   "cold": ("cache-cold", "root", 50.0, "full"),
+                                   "warm": ("cache-warm", "root", 200.0, "full")}
+    found = ratios(load_run(write_run(tmp_path, "r", phases=phases)).phases)
+    assert [(r.name, r.protocol, r.value, r.denominator) for r in found] == [
+        ("warm/cold", "root full", pytest.approx(4.0), "cold")]
 
 
 def test_markdown_puts_phases_side_by_side(tmp_path: Path) -> None:
