@@ -88,6 +88,19 @@ def auth_check(matrix: Path | None, backend: str, results: Path | None, junit: P
     run_auth_check(matrix or default_matrix(), backend, make_settings(results), out, junit)
 
 
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+@click.option("--backend", default="docker", show_default=True, help="where servers run (faults need docker)")
+@xrootd_option
+@results_option
+@click.option("--only", multiple=True, metavar="NAME", help="run only this case (repeatable)")
+def faults(file: Path | None, backend: str, xrootd: str | None, results: Path | None, only: tuple[str, ...]) -> None:
+    """Run fault cases (default scenarios/faults.yaml): each must end as its file declares."""
+    from harness.commands.faults import default_faults, run_faults
+
+    run_faults(file or default_faults(), backend, make_settings(results), out, xrootd, only)
+
+
 @cli.group()
 def images() -> None:
     """Container images, built here from Debian packages (no registry needed)."""
