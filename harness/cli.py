@@ -62,7 +62,7 @@ def demo(backend: str, xrootd: str | None, results: Path | None) -> None:
 @cli.command()
 def clean() -> None:
     """Stop servers left behind by harness runs that died, and remove their directories."""
-    from harness.commands.clean import clean_docker, clean_local
+    from harness.commands.clean import clean_docker, clean_local, clean_namespaces
 
     # Containers first: a dead run's containers may still hold its directories mounted.
     removed = list(clean_docker())
@@ -70,6 +70,8 @@ def clean() -> None:
         out.print(line)
     if removed:
         out.print(f"{len(removed)} leftover Docker object(s) removed")
+    for line in clean_namespaces(make_settings(None)):
+        out.print(line)
     lines = list(clean_local(make_settings(None)))
     for line in lines:
         out.print(line)
