@@ -141,7 +141,9 @@ def coalescing(bench: Bench) -> Reads:
     before = bench.origin_sent()
     reads = [lambda i=i: bench.reader.read(f"reader-{i}", url, content) for i in range(bench.case.readers)]
     results = together(bench.case.bound_s, reads)
-    ratio = bench.ratio("origin_ratio", bench.origin_sent() - before, content)
+    sent = bench.origin_sent() - before
+    bench.notes.update(origin_bytes=sent, file_bytes=content.size)
+    ratio = bench.ratio("origin_ratio", sent, content)
     bench.checks[f"origin bytes <= {bench.case.max_origin_ratio} x size"] = (
         bench.case.max_origin_ratio is None or ratio <= bench.case.max_origin_ratio)
     return list(results)

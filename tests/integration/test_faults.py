@@ -1,0 +1,78 @@
+"""Every case of scenarios/faults.yaml on docker (XRootD 5.5.3) ends as declared, within its bound.
+
+One run of the whole file (about two minutes: the disk-fill case waits for pfc's 60 s purge
+interval) is shared by the per-case tests, which then only read its records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from harness.backends.engine import LABEL_RUN
+from harness.faults.runner import FAULTS_FILE, FaultsOutcome, FaultsRunner
+from harness.faults.spec import load_faults
+from harness.results import read_jsonl
+from harness.settings import Settings
+
+from .helpers import REPO
+
+pytestmark = pytest.mark.docker
+
+FAULTS = REPO / "scenarios" / "faults.yaml"
+CASES = [c.name for c in load_faults(FAULTS).cases]
+# Set-up, staging and teardown come on top of a case's read bound.
+SETUP_ALLOWANCE_S = 40
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory: pytest.TempPathFactory) -> FaultsOutcome:
+    runtime = Path("/tmp/xcache-harness-tests") / uuid.uuid4().hex[:8]
+    runtime.mkdir(parents=True, mode=0o755)
+    os.chmod(runtime.parent, 0o755)
+    settings = Settings(results_dir=tmp_path_factory.mktemp("faults") / "results", runtime_dir=runtime)
+    runner = FaultsRunner(load_faults(FAULTS), settings, "docker", "5.5.3", str(FAULTS))
+    result = runner.run()
+    for record in result.records:
+        print(f"{record['case']:22} {record['outcome']:15} {record['seconds']:6} s  {record.get('notes')}")
+    return result
+
+
+def record_of(outcome: FaultsOutcome, case: str) -> dict[str, Any]:
+    return next(r for r in outcome.records if r["case"] == case)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_case_ends_as_declared_within_its_bound(outcome: FaultsOutcome, case: str) -> None:
+    record = record_of(outcome, case)
+    assert record["outcome"] == record["expect"], record
+    assert record["ok"] and record["failed_checks"] == [], record
+    assert record["seconds"] <= record["bound_s"] + SETUP_ALLOWANCE_S + (80 if record["fault"] == "disk-fill" else 0)
+
+
+def test_coalescing_origin_sends_about_one_copy(outcome: FaultsOutcome) -> None:
+    record = record_of(outcome, "coalescing")
+    assert len(record["reads"]) == 16 and all(r["outcome"] == "recovered" for r in record["reads"])
+    assert record["notes"]["origin_ratio"] <= 1.1
+
+
+def test_corruption_is_caught_at_the_corrupted_offset(outcome: FaultsOutcome) -> None:
+    record = record_of(outcome, "block-corrupted")
+    after = record["reads"][-1]
+    offset = record["notes"]["corrupted"]["offset"]
+    assert offset <= after["wrong_at"] < offset + 4096
+
+
+def test_results_are_complete_and_nothing_is_left(outcome: FaultsOutcome) -> None:
+    assert json.loads((outcome.path / "run.json").read_text())["status"] == "complete"
+    assert [r["case"] for r in read_jsonl(outcome.path / FAULTS_FILE)] == CASES
+    client = docker.from_env(timeout=60)
+    left = [c.name for c in client.containers.list(all=True, filters={"label": LABEL_RUN})
+            if c.labels[LABEL_RUN].startswith(outcome.run_id)]
+    assert left == []
