@@ -19,8 +19,9 @@ from harness.errors import HarnessError, UserError
 from harness.settings import Settings
 
 # Logs and CI capture output without a terminal: give tables room instead of 80 columns.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+# No emoji codes: "file.yaml:100: field" would print as "file.yaml💯 field".
+out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 150)
+err = Console(stderr=True, highlight=False, emoji=False, width=None if sys.stderr.isatty() else 200)
 
 backend_option = click.option("--backend", default="local", show_default=True, help="where servers run")
 xrootd_option = click.option("--xrootd", default=None, metavar="VERSION",
