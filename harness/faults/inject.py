@@ -92,6 +92,7 @@ def held(backend: DockerBackend, name: str, seconds: float) -> Iterator[None]:
                 backend.thaw(name)
 
     timer = threading.Timer(seconds, thaw)
+    timer.daemon = True  # an interrupt unwinds through the finally below; exit never waits for it
     timer.start()
     try:
         yield

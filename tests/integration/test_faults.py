@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ import pytest
 from harness.backends.engine import LABEL_RUN
 from harness.faults.runner import FAULTS_FILE, FaultsOutcome, FaultsRunner
 from harness.faults.spec import load_faults
+from harness.readiness import wait_for
 from harness.results import read_jsonl
 from harness.settings import Settings
 
@@ -72,7 +76,31 @@ def test_corruption_is_caught_at_the_corrupted_offset(outcome: FaultsOutcome) ->
 def test_results_are_complete_and_nothing_is_left(outcome: FaultsOutcome) -> None:
     assert json.loads((outcome.path / "run.json").read_text())["status"] == "complete"
     assert [r["case"] for r in read_jsonl(outcome.path / FAULTS_FILE)] == CASES
+    assert ours(docker.from_env(timeout=60), outcome.run_id) == []
+
+
+def test_sigint_during_a_case_leaves_a_partial_result_and_nothing_running(settings: Settings) -> None:
+    env = {**os.environ, "HARNESS_RUNTIME_DIR": str(settings.runtime_dir), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "faults", "--only", "origin-killed", "--only", "origin-stalled",
+         "--results", str(settings.results_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
     client = docker.from_env(timeout=60)
-    left = [c.name for c in client.containers.list(all=True, filters={"label": LABEL_RUN})
-            if c.labels[LABEL_RUN].startswith(outcome.run_id)]
-    assert left == []
+    for line in proc.stdout:  # the second case is under way once its line appears and its servers run
+        if "origin-stalled: origin-stall" in line:
+            break
+    (run_dir,) = list(Path(settings.results_dir).iterdir())
+    wait_for(lambda: len(ours(client, run_dir.name)) >= 2, 60, "the case's containers")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
+    assert [r["case"] for r in read_jsonl(run_dir / FAULTS_FILE)] == ["origin-killed"]
+    assert ours(client, run_dir.name) == []
+    assert not any(p.name.startswith(run_dir.name) for p in settings.runtime_dir.iterdir())
+
+
+def ours(client: Any, run_id: str) -> list[str]:
+    return [c.name for c in client.containers.list(all=True, filters={"label": LABEL_RUN})
+            if c.labels[LABEL_RUN].startswith(run_id)]
