@@ -34,7 +34,8 @@ def run_faults(path: Path, backend: str, settings: Settings, console: Console, x
     console.print(f"results: {outcome.path}")
     bad = outcome.unexpected
     if bad:
-        names = ", ".join(f"{r['case']} ({r['outcome']}, expected {r['expect']})" for r in bad)
+        names = ", ".join(f"{r['case']} ({r['outcome']}, expected {r['expect']}"
+                          + "".join(f"; failed: {c}" for c in r.get("failed_checks") or []) + ")" for r in bad)
         raise CheckFailed(f"{len(bad)} fault case(s) did not end as declared: {names}")
 
 

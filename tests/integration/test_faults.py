@@ -1,7 +1,8 @@
 """Every case of scenarios/faults.yaml on docker (XRootD 5.5.3) ends as declared, within its bound.
 
-One run of the whole file (about two minutes: the disk-fill case waits for pfc's 60 s purge
-interval) is shared by the per-case tests, which then only read its records.
+One run of the whole file (about three minutes: the disk-fill case waits for pfc's 60 s purge
+interval, the long stall for the cache's 45 s timeout) is shared by the per-case tests, which then
+only read its records.
 """
 
 from __future__ import annotations
