@@ -88,13 +88,17 @@ def test_sigint_during_a_case_leaves_a_partial_result_and_nothing_running(settin
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None
     client = docker.from_env(timeout=60)
-    for line in proc.stdout:  # the second case is under way once its line appears and its servers run
-        if "origin-stalled: origin-stall" in line:
-            break
-    (run_dir,) = list(Path(settings.results_dir).iterdir())
-    wait_for(lambda: len(ours(client, run_dir.name)) >= 2, 60, "the case's containers")
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        for line in proc.stdout:  # the second case is under way once its line appears and its servers run
+            if "origin-stalled: origin-stall" in line:
+                break
+        (run_dir,) = list(Path(settings.results_dir).iterdir())
+        wait_for(lambda: len(ours(client, run_dir.name)) >= 2, 60, "the case's containers")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.communicate()
     assert proc.returncode == 130 and "Traceback" not in err, err
     assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
     assert [r["case"] for r in read_jsonl(run_dir / FAULTS_FILE)] == ["origin-killed"]
@@ -103,5 +107,7 @@ def test_sigint_during_a_case_leaves_a_partial_result_and_nothing_running(settin
 
 
 def ours(client: Any, run_id: str) -> list[str]:
-    return [c.name for c in client.containers.list(all=True, filters={"label": LABEL_RUN})
-            if c.labels[LABEL_RUN].startswith(run_id)]
+    """Containers of a faults run (labelled ``<run-id>-<case>``). Sparse: no inspect of each
+    container, which fails when another run's container goes away meanwhile (a shared engine)."""
+    return [c.id for c in client.containers.list(all=True, sparse=True, filters={"label": LABEL_RUN})
+            if (c.attrs.get("Labels") or {}).get(LABEL_RUN, "").startswith(run_id)]

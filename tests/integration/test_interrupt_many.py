@@ -60,8 +60,9 @@ def interrupt(procs: list[tuple[subprocess.Popen[str], float]]) -> list[tuple[in
 
 
 def leftovers(client: Any, name: str) -> list[str]:
-    ours = [c.name for c in client.containers.list(all=True, filters={"label": LABEL_RUN})
-            if f"-{name}-" in c.labels.get(LABEL_RUN, "")]
+    # sparse: no inspect per container, which fails when another run's container goes away meanwhile
+    ours = [c.id for c in client.containers.list(all=True, sparse=True, filters={"label": LABEL_RUN})
+            if f"-{name}-" in (c.attrs.get("Labels") or {}).get(LABEL_RUN, "")]
     ours += [n.name for n in client.networks.list(filters={"label": LABEL_RUN})
              if f"-{name}-" in (n.attrs.get("Labels") or {}).get(LABEL_RUN, "")]
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10).stdout
