@@ -136,7 +136,8 @@ class FaultsRunner:
 
     def _judge(self, case: FaultCase, reads: list[ReadResult | None], bench: Bench) -> dict[str, Any]:
         verdict = CaseVerdict(classify(reads), case.expect, dict(bench.checks))
-        return {"outcome": verdict.outcome, "ok": verdict.ok, "checks": dict(verdict.checks),
+        return {"outcome": verdict.outcome, "ok": verdict.ok, "xrootd": bench.backend.version,
+                "checks": dict(verdict.checks),
                 "failed_checks": verdict.failed_checks, "notes": bench.notes,
                 "reads": [r.to_dict() if r else {"outcome": "hung", "abandoned_after_s": case.bound_s}
                           for r in reads]}
