@@ -23,7 +23,8 @@ from harness.faults.cases import PROCEDURES, Bench
 from harness.faults.outcome import CaseVerdict, ReadResult, classify
 from harness.faults.read import VerifiedRead
 from harness.faults.spec import FaultCase, FaultsFile
-from harness.machine import host_facts, software_versions
+from harness.faults.tokencase import token_expiry
+from harness.machine import host_facts, local_xrootd_version, software_versions
 from harness.readers.xroot import configure_client
 from harness.results import RESULTS_SCHEMA, RunDir, new_run_id
 from harness.settings import Settings
@@ -32,6 +33,7 @@ from harness.topology import MonitorPorts, Topology
 from harness.truth import GStreamCollector, SummaryCollector, UdpListener
 
 FAULTS_FILE = "faults.jsonl"
+Judged = tuple[list[ReadResult | None], dict[str, object], dict[str, bool], str]  # reads, notes, checks, xrootd
 # A link that is no bottleneck: the relay is there to be cut, not to shape.
 CUT_LINK = LinkSpec(a="near", b="far", rtt_ms=2, rate_mbit=400)
 # Longer than the cache's own bound on the origin: pss.setopt RequestTimeout 30, which XrdCl checks
@@ -96,7 +98,10 @@ class FaultsRunner:
         self.on_step(f"{case.name}: {case.fault}, expecting {case.expect}")
         t0 = time.monotonic()
         try:
-            record = self._judge(case, *self._execute(out, case))
+            if case.fault == "token-expiry":
+                record = self._judge(case, *self._token_case(case))
+            else:
+                record = self._judge(case, *self._execute(out, case))
         except HarnessError as exc:
             record = {"outcome": "error", "ok": False, "error": str(exc).splitlines()[0]}
         record = {"case": case.name, "fault": case.fault, "expect": case.expect, "why": case.why,
@@ -105,7 +110,17 @@ class FaultsRunner:
         self.records.append(record)
         self.on_case(record)
 
-    def _execute(self, out: RunDir, case: FaultCase) -> tuple[list[ReadResult | None], Bench]:
+    def _token_case(self, case: FaultCase) -> Judged:
+        notes: dict[str, object] = {}
+        checks: dict[str, bool] = {}
+        work = self.settings.runtime_dir / f"{self.run_id}-{case.name}"
+        try:
+            reads = token_expiry(case, self.settings, work, self.faults.seed, notes, checks)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return reads, notes, checks, local_xrootd_version()
+
+    def _execute(self, out: RunDir, case: FaultCase) -> Judged:
         summary = SummaryCollector()
         with ExitStack() as stack:
             spec = topology_for(case)
@@ -125,7 +140,7 @@ class FaultsRunner:
             stack.enter_context(top)
             bench = Bench(case, backend, top, summary, self._stage(top, case),
                           VerifiedRead(REQUEST_TIMEOUT_S), self.settings.start_timeout_s)
-            return PROCEDURES[case.fault](bench), bench
+            return PROCEDURES[case.fault](bench), bench.notes, bench.checks, backend.version
 
     def _stage(self, top: Topology, case: FaultCase) -> list[FileContent]:
         files = [FileContent(self.faults.seed, f"/faults/{case.name}/file-{i}.bin", case.size) for i in range(2)]
@@ -134,11 +149,11 @@ class FaultsRunner:
             top.backend.stage(origin.placement, content.path, content.chunks())
         return files
 
-    def _judge(self, case: FaultCase, reads: list[ReadResult | None], bench: Bench) -> dict[str, Any]:
-        verdict = CaseVerdict(classify(reads), case.expect, dict(bench.checks))
-        return {"outcome": verdict.outcome, "ok": verdict.ok, "xrootd": bench.backend.version,
-                "checks": dict(verdict.checks),
-                "failed_checks": verdict.failed_checks, "notes": bench.notes,
+    def _judge(self, case: FaultCase, reads: list[ReadResult | None], notes: dict[str, object],
+               checks: dict[str, bool], xrootd: str) -> dict[str, Any]:
+        verdict = CaseVerdict(classify(reads), case.expect, dict(checks))
+        return {"outcome": verdict.outcome, "ok": verdict.ok, "xrootd": xrootd, "checks": dict(verdict.checks),
+                "failed_checks": verdict.failed_checks, "notes": notes,
                 "reads": [r.to_dict() if r else {"outcome": "hung", "abandoned_after_s": case.bound_s}
                           for r in reads]}
 

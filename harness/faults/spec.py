@@ -19,7 +19,7 @@ from harness.specfile import Located, load_model
 FAULTS_SCHEMA: Literal[1] = 1
 Outcome = Literal["recovered", "failed-cleanly", "wrong-data", "hung"]
 FaultKind = Literal["origin-kill", "origin-stall", "cache-restart", "disk-fill", "corrupt-block", "link-cut",
-                    "coalescing"]
+                    "coalescing", "token-expiry"]
 # Faults that cut or stall something for ``hold_s`` and then restore it.
 HELD = ("origin-stall", "link-cut")
 
@@ -34,7 +34,7 @@ class FaultCase(Frozen):
     size: Size = 16 * 1024**2
     readers: int = Field(1, ge=1, le=64, description="concurrent readers (coalescing)")
     bound_s: float = Field(60.0, gt=0, le=600, description="past this a read is classified hung and abandoned")
-    hold_s: float = Field(3.0, ge=0, le=300, description="how long a stall or cut lasts")
+    hold_s: float = Field(3.0, ge=0, le=300, description="how long a stall or cut lasts; a token's lifetime")
     disk: Size | None = Field(None, description="cache data dir on a tmpfs of this size (disk-fill)")
     fill: float = Field(0.9, gt=0, lt=1, description="disk-fill: fill the cache disk up to this fraction")
     max_origin_ratio: float | None = Field(None, gt=0, description="origin bytes / file size must not exceed this")

@@ -30,7 +30,7 @@ def write(tmp_path: Path, fault: str, extra: str = "") -> Path:
 def test_shipped_file_declares_every_fault_and_coalescing_bound() -> None:
     faults = load_faults(FAULTS)
     assert {c.fault for c in faults.cases} == {"origin-kill", "origin-stall", "cache-restart", "disk-fill",
-                                               "corrupt-block", "link-cut", "coalescing"}
+                                               "corrupt-block", "link-cut", "coalescing", "token-expiry"}
     coalescing = next(c for c in faults.cases if c.fault == "coalescing")
     assert coalescing.readers == 16 and coalescing.max_origin_ratio == 1.1
     assert all(c.why for c in faults.cases)
