@@ -7,6 +7,7 @@ A case whose servers cannot be set up is recorded with outcome ``error`` and the
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -113,7 +114,8 @@ class FaultsRunner:
     def _token_case(self, case: FaultCase) -> Judged:
         notes: dict[str, object] = {}
         checks: dict[str, bool] = {}
-        work = self.settings.runtime_dir / f"{self.run_id}-{case.name}"
+        # short: the local origin's admin socket path (<work>/origin/adm/origin/.xrd/...) must fit 108 bytes
+        work = self.settings.runtime_dir / f"tok-{secrets.token_hex(3)}"
         try:
             reads = token_expiry(case, self.settings, work, self.faults.seed, notes, checks)
         finally:
