@@ -20,8 +20,9 @@ from harness.errors import HarnessError, UserError
 from harness.settings import Settings
 
 # Logs and CI capture output without a terminal: give tables room instead of 80 columns.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+# No emoji codes: "file.yaml:100: field" would print as "file.yaml💯 field".
+out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 150)
+err = Console(stderr=True, highlight=False, emoji=False, width=None if sys.stderr.isatty() else 200)
 
 backend_option = click.option("--backend", default="local", show_default=True, help="where servers run")
 xrootd_option = click.option("--xrootd", default=None, metavar="VERSION",
@@ -119,7 +120,7 @@ def export(run_dir: Path, fmt: str, out_file: Path | None, warmup_ops: int, warm
 @cli.command()
 def clean() -> None:
     """Stop servers left behind by harness runs that died, and remove their directories."""
-    from harness.commands.clean import clean_docker, clean_local
+    from harness.commands.clean import clean_docker, clean_local, clean_namespaces
 
     # Containers first: a dead run's containers may still hold its directories mounted.
     removed = list(clean_docker())
@@ -127,6 +128,8 @@ def clean() -> None:
         out.print(line)
     if removed:
         out.print(f"{len(removed)} leftover Docker object(s) removed")
+    for line in clean_namespaces(make_settings(None)):
+        out.print(line)
     lines = list(clean_local(make_settings(None)))
     for line in lines:
         out.print(line)
@@ -145,6 +148,19 @@ def auth_check(matrix: Path | None, backend: str, xrootd: str | None, results: P
     from harness.commands.authcheck import default_matrix, run_auth_check
 
     run_auth_check(matrix or default_matrix(), backend, make_settings(results), out, junit, xrootd)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+@click.option("--backend", default="docker", show_default=True, help="where servers run (faults need docker)")
+@xrootd_option
+@results_option
+@click.option("--only", multiple=True, metavar="NAME", help="run only this case (repeatable)")
+def faults(file: Path | None, backend: str, xrootd: str | None, results: Path | None, only: tuple[str, ...]) -> None:
+    """Run fault cases (default scenarios/faults.yaml): each must end as its file declares."""
+    from harness.commands.faults import default_faults, run_faults
+
+    run_faults(file or default_faults(), backend, make_settings(results), out, xrootd, only)
 
 
 @cli.group()

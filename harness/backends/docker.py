@@ -43,6 +43,7 @@ MOUNT = "/srv/xrd"  # the server's own directory inside its container
 RELAY_DIR = "/opt/linkemu"
 PROBE_PORT = 10999  # the relay's measurement endpoint; server ports start at 1094
 RELAY_READY_TIMEOUT_S = 20.0
+API_WAIT_S = 30  # a killed container is gone within a second; the engine may be slow, never unbounded
 SERVER_USER = "xrootd"
 
 Progress = Callable[[str], None]
@@ -105,6 +106,7 @@ class DockerBackend:
         self.relays: dict[str, Any] = {}
         self.networks: dict[str, Any] = {}  # site -> network
         self._owners: dict[str, tuple[int, int]] = {}  # image -> (uid, gid) of its xrootd user
+        self._tmpfs: dict[str, int] = {}  # server -> size of a tmpfs over its data dir (see data_on_tmpfs)
         self._created = False
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / OWNER_FILE).write_text(str(os.getpid()))  # `clean` leaves live runs alone
@@ -217,6 +219,45 @@ class DockerBackend:
             raise TopologyError(f"docker backend: teardown of run {self.run_id} incomplete "
                                 f"(`xcache-harness clean` removes leftovers): {'; '.join(failures)}")
 
+    # --- faults (harness.faults): what can happen to a running server or link ----------------
+
+    def data_on_tmpfs(self, name: str, size: int) -> None:
+        """Give server ``name`` (not yet started) a small tmpfs as its data dir: a disk that fills quickly.
+
+        A tmpfs lives and dies with its container: a restart starts from an empty disk.
+        """
+        self._tmpfs[name] = size
+
+    def kill(self, service: Service) -> None:
+        """SIGKILL the server (its container stays, with its files, until started again or removed)."""
+        container = _own(service).container
+        container.kill()
+        container.wait(timeout=API_WAIT_S)
+
+    def revive(self, service: Service) -> None:
+        """Start a killed server's container again; its address may change, so the placement follows."""
+        own = _own(service)
+        own.container.start()
+        own.placement = replace(own.placement, host=self._client_address(own.placement.name, own.container))
+
+    def freeze(self, name: str) -> None:
+        """Pause a server or a link relay (cgroup freezer): connections stay open, nothing moves."""
+        self._container_named(name).pause()
+
+    def thaw(self, name: str) -> None:
+        self._container_named(name).unpause()
+
+    def relay_names(self) -> list[str]:
+        return list(self.relays)
+
+    def _container_named(self, name: str) -> Any:
+        if name in self.relays:
+            return self.relays[name]
+        found = next((s for s in self.services if s.placement.name == name), None)
+        if found is None:
+            raise TopologyError(f"{name}: no such server or link relay in run {self.run_id}")
+        return found.container
+
     # --- containers and networks ----------------------------------------------------------
 
     def _labels(self, role: str, name: str) -> dict[str, str]:
@@ -270,8 +311,13 @@ class DockerBackend:
         # answers both forms at once.
         gateways = {site: self._gateway(site) for site in sites}
         harness = [f"harness-{site}:{ip}" for site, gw in gateways.items() for ip in (gw, f"::ffff:{gw}")]
+        tmpfs = None
+        if name in self._tmpfs:
+            # The engine gives a tmpfs the mode of the directory it covers, whatever mode= says.
+            (self.run_dir / name / "data").chmod(0o1777)
+            tmpfs = {f"{MOUNT}/data": f"size={self._tmpfs[name]}"}
         return self._create(image, command, name, placement.role, sites, {s: [name] for s in sites},
-                            working_dir=MOUNT, environment=environment, extra_hosts=harness,
+                            working_dir=MOUNT, environment=environment, extra_hosts=harness, tmpfs=tmpfs,
                             volumes={str(self.run_dir / name): {"bind": MOUNT, "mode": "rw"}})
 
     def _start_relay(self, relay: RelayPlan) -> None:

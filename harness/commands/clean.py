@@ -1,10 +1,15 @@
-"""``clean``: reap servers of runs whose harness process is gone (local processes, Docker objects)."""
+"""``clean``: reap what runs whose harness process is gone left behind.
+
+Local server processes and their directories, Docker containers and networks (by label), and
+network namespaces named with the harness prefix (``xh-<run-id>-...``) with the processes in them.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +42,47 @@ def clean_docker() -> Iterator[str]:
     yield from reap(None, client)
 
 
+NETNS_PREFIX = "xh-"  # as engine.docker_name: the prefix of everything a run names
+IP_TIMEOUT_S = 10
+
+
+def clean_namespaces(settings: Settings) -> Iterator[str]:
+    """Delete ``xh-*`` network namespaces of runs not alive (killing what still runs inside them)."""
+    if shutil.which("ip") is None:
+        return
+    live = live_runs(settings)
+    for name in _ip("netns", "list").split("\n"):
+        name = name.split(" ")[0]
+        if not name.startswith(NETNS_PREFIX) or any(name.startswith(f"{NETNS_PREFIX}{run}-") for run in live):
+            continue
+        killed = _kill_all(int(pid) for pid in _ip("netns", "pids", name).split() if pid.isdigit())
+        _ip("netns", "delete", name)
+        yield f"removed network namespace {name} ({killed} process(es) stopped)"
+
+
+def live_runs(settings: Settings) -> set[str]:
+    """Run ids whose directory names a live harness process."""
+    root = settings.runtime_dir
+    dirs = root.iterdir() if root.is_dir() else iter(())
+    return {d.name for d in dirs if d.is_dir() and (pid := _owner(d)) is not None and process_alive(pid)}
+
+
+def _ip(*argv: str) -> str:
+    done = subprocess.run(["ip", *argv], capture_output=True, text=True, timeout=IP_TIMEOUT_S, check=False)
+    return done.stdout
+
+
+def _kill_all(pids: Iterator[int]) -> int:
+    killed = 0
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+        except ProcessLookupError:
+            pass
+    return killed
+
+
 def _owner(run_dir: Path) -> int | None:
     try:
         return int((run_dir / OWNER_FILE).read_text())
@@ -46,14 +92,7 @@ def _owner(run_dir: Path) -> int | None:
 
 def _kill_servers_of(run_dir: Path) -> int:
     """Servers are recognised by their config path inside ``run_dir`` on the command line."""
-    killed = 0
-    for pid in server_pids(run_dir):
-        try:
-            os.kill(pid, signal.SIGKILL)
-            killed += 1
-        except ProcessLookupError:
-            pass
-    return killed
+    return _kill_all(iter(server_pids(run_dir)))
 
 
 def server_pids(run_dir: Path) -> list[int]:
