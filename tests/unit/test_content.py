@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import zlib
 
-from harness.content import BLOCK, FileContent
+from harness.content import BLOCK, FileContent, Format
 
 
 def test_any_range_matches_the_streamed_file() -> None:
@@ -37,3 +37,15 @@ def test_matches_compares_any_piece_in_place() -> None:
             assert not content.matches(offset, flipped)
     assert not content.matches(BLOCK, whole[:100])  # right bytes, wrong place
     assert not content.matches(content.size - 3, whole[-3:] + b"x")  # past the end
+
+
+def test_matches_knows_the_shaped_header_and_footer_of_root_and_fits_files() -> None:
+    formats: tuple[Format, ...] = ("root", "fits")
+    for fmt in formats:
+        content = FileContent(3, "/m/CrabNebula-W 0.40+215.root", 3 * BLOCK + 5, fmt)
+        whole = content.expected(0, content.size)
+        assert content.matches(0, whole) and content.matches(50, whole[50:BLOCK + 9])
+        assert content.matches(content.size - 200, whole[-200:])
+        bad = bytearray(whole)
+        bad[1] ^= 1  # inside the format's header
+        assert not content.matches(0, bad) and not content.matches(content.size - 5, whole[-5:] + b"x")
