@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 # Errors that mean "this kept-alive connection is gone": worth one retry on a fresh connection.
 STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+PoolKey = tuple[str, str, str | None]  # scheme, host:port, name the certificate is verified against
 
 
 class HttpError(Exception):
@@ -29,22 +30,27 @@ class Connections:
 
     timeout_s: float
     ca_path: str | None = None
-    _idle: dict[str, queue.LifoQueue[http.client.HTTPConnection]] = field(default_factory=dict)
+    _idle: dict[PoolKey, queue.LifoQueue[http.client.HTTPConnection]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get_range(self, url: str, offset: int, length: int) -> bytearray:
-        """The bytes of ``Range: offset..offset+length-1`` (206 expected), or HttpError."""
-        return self._request("GET", url, {"Range": f"bytes={offset}-{offset + length - 1}"}, 206, length)
+    def get_range(self, url: str, offset: int, length: int, tls_name: str | None = None) -> bytearray:
+        """The bytes of ``Range: offset..offset+length-1`` (206 expected), or HttpError.
 
-    def head(self, url: str) -> None:
+        ``tls_name``: verify an https server's certificate against this name, not the URL's host."""
+        return self._request("GET", url, {"Range": f"bytes={offset}-{offset + length - 1}"}, 206, length,
+                             tls_name)
+
+    def head(self, url: str, tls_name: str | None = None) -> None:
         """HEAD (the https form of stat): HttpError unless 200."""
-        self._request("HEAD", url, {}, 200, 0)
+        self._request("HEAD", url, {}, 200, 0, tls_name)
 
-    def _request(self, method: str, url: str, headers: dict[str, str], status: int, length: int) -> bytearray:
+    def _request(self, method: str, url: str, headers: dict[str, str], status: int, length: int,
+                 tls_name: str | None = None) -> bytearray:
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
+        key: PoolKey = (parts.scheme, parts.netloc, tls_name)
         for attempt in (1, 2):
-            conn, reused = self._take(parts.scheme, parts.netloc)
+            conn, reused = self._take(key)
             try:
                 body = _exchange(conn, method, target, headers, status, length)
             except STALE as exc:
@@ -55,27 +61,27 @@ class Connections:
             except (OSError, http.client.HTTPException, HttpError):
                 conn.close()
                 raise
-            self._give(parts.scheme, parts.netloc, conn)
+            self._give(key, conn)
             return body
         raise AssertionError("unreachable")
 
-    def _take(self, scheme: str, netloc: str) -> tuple[http.client.HTTPConnection, bool]:
+    def _take(self, key: PoolKey) -> tuple[http.client.HTTPConnection, bool]:
         try:
-            return self._pool(scheme, netloc).get_nowait(), True
+            return self._pool(key).get_nowait(), True
         except queue.Empty:
-            return self._connect(scheme, netloc), False
+            return self._connect(*key), False
 
-    def _give(self, scheme: str, netloc: str, conn: http.client.HTTPConnection) -> None:
-        self._pool(scheme, netloc).put(conn)
+    def _give(self, key: PoolKey, conn: http.client.HTTPConnection) -> None:
+        self._pool(key).put(conn)
 
-    def _pool(self, scheme: str, netloc: str) -> queue.LifoQueue[http.client.HTTPConnection]:
+    def _pool(self, key: PoolKey) -> queue.LifoQueue[http.client.HTTPConnection]:
         with self._lock:
-            return self._idle.setdefault(f"{scheme}://{netloc}", queue.LifoQueue())
+            return self._idle.setdefault(key, queue.LifoQueue())
 
-    def _connect(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
+    def _connect(self, scheme: str, netloc: str, tls_name: str | None) -> http.client.HTTPConnection:
         if scheme == "https":
             context = ssl.create_default_context(cafile=self.ca_path)
-            return http.client.HTTPSConnection(netloc, timeout=self.timeout_s, context=context)
+            return NamedHTTPSConnection(netloc, tls_name, timeout=self.timeout_s, context=context)
         return http.client.HTTPConnection(netloc, timeout=self.timeout_s)
 
     def close(self) -> None:
@@ -84,6 +90,23 @@ class Connections:
         for pool in pools:
             while not pool.empty():
                 pool.get_nowait().close()
+
+
+class NamedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to the URL's address but sends (SNI) and verifies ``tls_name`` in the TLS handshake.
+
+    The context keeps ``check_hostname``: verification is moved to the right name, never turned off."""
+
+    def __init__(self, netloc: str, tls_name: str | None, *, timeout: float, context: ssl.SSLContext) -> None:
+        super().__init__(netloc, timeout=timeout, context=context)
+        self.tls_name, self.tls_context = tls_name, context
+
+    def connect(self) -> None:
+        if self.tls_name is None:
+            super().connect()
+            return
+        http.client.HTTPConnection.connect(self)  # TCP only, to the address
+        self.sock = self.tls_context.wrap_socket(self.sock, server_hostname=self.tls_name)
 
 
 def _exchange(conn: http.client.HTTPConnection, method: str, target: str, headers: dict[str, str], status: int,

@@ -3,7 +3,8 @@ kept-alive connections (``harness.readers.httpconn``); a whole file is read the 
 
 Socket reads and TLS decryption release the GIL, so the threads overlap, and each answer is
 checked on the thread that received it (one TLS stream is bound to one core; several are not).
-The server certificate is verified against ``ca_path`` (the run's CA) when given.
+The server certificate is verified against ``ca_path`` (the run's CA) when given, and against the
+target's ``tls_name`` when the URL's host is only where to connect (a container IP or a relay).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class HttpsReader:
     def _stat(self, target: ReadTarget, timing: Timing) -> None:
         timing.requests += 1
         try:
-            self.connections.head(target.url)
+            self.connections.head(target.url, target.tls_name)
         except FAILURES as exc:
             timing.fail(f"{target.url}: HEAD: {_one_line(exc)}")
         timing.opened()
@@ -78,7 +79,7 @@ class HttpsReader:
         if send == 0:
             return verifier.inspect(index, offset, length, b"")
         try:
-            data = self.connections.get_range(url, offset, send)
+            data = self.connections.get_range(url, offset, send, verifier.target.tls_name)
         except FAILURES as exc:
             return Checked(index, 0, error=f"{url}: range {offset}+{length}: {_one_line(exc)}")
         return verifier.inspect(index, offset, length, data)
