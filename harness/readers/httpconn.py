@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import http.client
 import queue
+import re
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 from urllib.parse import urlsplit
 
+_CONTENT_RANGE = re.compile(r"(?im)^content-range:\s*bytes\s+(\d+)-(\d+)/")
 # Errors that mean "this kept-alive connection is gone": worth one retry on a fresh connection.
 STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 PoolKey = tuple[str, str, str | None]  # scheme, host:port, name the certificate is verified against
@@ -22,6 +27,15 @@ PoolKey = tuple[str, str, str | None]  # scheme, host:port, name the certificate
 
 class HttpError(Exception):
     """A request failed: the message names what happened (status, reason or socket error)."""
+
+
+class NotMultipart(HttpError):
+    """A multi-range request was not answered part by part (the connection is dropped unread)."""
+
+
+T = TypeVar("T")
+Range = tuple[int, int]  # offset, length
+Exchange = Callable[[http.client.HTTPConnection, str, str, dict[str, str]], T]  # conn, method, target, headers
 
 
 @dataclass
@@ -37,22 +51,32 @@ class Connections:
         """The bytes of ``Range: offset..offset+length-1`` (206 expected), or HttpError.
 
         ``tls_name``: verify an https server's certificate against this name, not the URL's host."""
-        return self._request("GET", url, {"Range": f"bytes={offset}-{offset + length - 1}"}, 206, length,
-                             tls_name)
+        return self._request("GET", url, {"Range": f"bytes={offset}-{offset + length - 1}"}, tls_name,
+                             partial(_exchange, status=206, length=length))
+
+    def get_ranges(self, url: str, ranges: list[Range], tls_name: str | None = None) -> list[bytes] | None:
+        """Several ranges (none past EOF) in one request: each one's bytes, in order, from a
+        ``multipart/byteranges`` answer. None when the server answers otherwise (the whole file, one
+        part, other ranges than asked): it then wants one range per request. HttpError on failure."""
+        header = "bytes=" + ",".join(f"{offset}-{offset + length - 1}" for offset, length in ranges)
+        try:
+            return self._request("GET", url, {"Range": header}, tls_name, partial(_multipart, ranges=ranges))
+        except NotMultipart:
+            return None
 
     def head(self, url: str, tls_name: str | None = None) -> None:
         """HEAD (the https form of stat): HttpError unless 200."""
-        self._request("HEAD", url, {}, 200, 0, tls_name)
+        self._request("HEAD", url, {}, tls_name, partial(_exchange, status=200, length=0))
 
-    def _request(self, method: str, url: str, headers: dict[str, str], status: int, length: int,
-                 tls_name: str | None = None) -> bytearray:
+    def _request(self, method: str, url: str, headers: dict[str, str], tls_name: str | None,
+                 exchange: Exchange[T]) -> T:
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         key: PoolKey = (parts.scheme, parts.netloc, tls_name)
         for attempt in (1, 2):
             conn, reused = self._take(key)
             try:
-                body = _exchange(conn, method, target, headers, status, length)
+                body = exchange(conn, method, target, headers)
             except STALE as exc:
                 conn.close()
                 if not reused or attempt == 2:
@@ -109,8 +133,8 @@ class NamedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self.tls_context.wrap_socket(self.sock, server_hostname=self.tls_name)
 
 
-def _exchange(conn: http.client.HTTPConnection, method: str, target: str, headers: dict[str, str], status: int,
-              length: int) -> bytearray:
+def _exchange(conn: http.client.HTTPConnection, method: str, target: str, headers: dict[str, str], *,
+              status: int, length: int) -> bytearray:
     conn.request(method, target, headers=headers)
     response = conn.getresponse()
     if response.status != status:
@@ -144,3 +168,43 @@ def _body_from_socket(sock: socket.socket, response: http.client.HTTPResponse, b
     if got != length:
         raise HttpError(f"connection closed after {got} of {length} bytes")
     return body
+
+
+def _multipart(conn: http.client.HTTPConnection, method: str, target: str, headers: dict[str, str], *,
+               ranges: list[Range]) -> list[bytes]:
+    conn.request(method, target, headers=headers)
+    response = conn.getresponse()
+    boundary = response.headers.get_param("boundary")
+    if response.status == 200 or (response.status == 206 and not isinstance(boundary, str)):
+        raise NotMultipart(f"answered {response.status} {response.headers.get_content_type()}")
+    if response.status != 206 or not isinstance(boundary, str):
+        response.read()
+        raise HttpError(f"answered {response.status} {response.reason}")
+    parts = multipart_parts(response.read(), boundary.encode())
+    if [(offset, len(data)) for offset, data in parts] != ranges:
+        raise NotMultipart(f"answered other ranges than asked ({len(parts)} parts for {len(ranges)} ranges)")
+    return [data for _, data in parts]
+
+
+def multipart_parts(body: bytes, boundary: bytes) -> list[tuple[int, bytes]]:
+    """(offset, bytes) of each part of a ``multipart/byteranges`` body, in order.
+
+    Each part is taken by the length its ``Content-Range`` gives, never by searching for the
+    boundary, which random data may contain (XrdHttp's is always ``123456``)."""
+    if body.startswith(b"--"):
+        body = b"\r\n" + body  # the first delimiter's CRLF is optional
+    delimiter, pos = b"\r\n--" + boundary, 0
+    parts: list[tuple[int, bytes]] = []
+    while True:
+        if not body.startswith(delimiter, pos):
+            raise HttpError(f"malformed multipart answer at byte {pos}")
+        pos += len(delimiter)
+        if body.startswith(b"--", pos):
+            return parts
+        end = body.find(b"\r\n\r\n", pos)
+        found = _CONTENT_RANGE.search(body[pos:end].decode("latin-1")) if end > 0 else None
+        if found is None:
+            raise HttpError(f"multipart answer: part {len(parts) + 1} has no Content-Range")
+        first, last = int(found[1]), int(found[2])
+        pos = end + 4 + last - first + 1
+        parts.append((first, body[end + 4 : pos]))

@@ -28,6 +28,7 @@ PLANS = [
     ReadPlan(),
     ReadPlan("ranges", ((0, 100), (SIZE - 17, 1000), (10 * SIZE, 5)), stat=True),
     ReadPlan("vector", ((0, 100), (5000, 2 * 1024 * 1024), (SIZE - 10, 100)), vector=True),
+    ReadPlan("sparse", (*((i * 9973, 700) for i in range(300)), (SIZE - 5, 100), (SIZE + 5, 10)), vector=True),
 ]
 
 
@@ -89,6 +90,15 @@ def test_https_verifies_the_server_against_the_runs_ca(servers: Servers) -> None
     target = ReadTarget(servers.urls["xcache-https"], MAGIC, SIZE, servers.content.adler32())
     record = reader_for(target.base_url).read(target, ReadPlan(), "p", "c")  # system CAs only
     assert record.bytes == 0 and "CERTIFICATE_VERIFY_FAILED" in str(record.error)
+
+
+@pytest.mark.parametrize("endpoint", ["origin-https", "xcache-https"])
+def test_sparse_https_goes_as_a_few_multirange_requests(servers: Servers, endpoint: str) -> None:
+    content, plan = servers.content, PLANS[-1]
+    target = ReadTarget(servers.urls[endpoint], MAGIC, SIZE, content.adler32(), content)
+    record = reader_for(target.base_url, servers.ca_file).read(target, plan, "p", "c")
+    assert record.error is None and record.verified and record.bytes == plan.bytes_for(SIZE)
+    assert record.requests <= 5  # 4 multipart answers (one per request in flight) and the range past EOF
 
 
 @pytest.mark.parametrize("reader", ["https", "curl"])
