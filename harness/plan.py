@@ -8,7 +8,7 @@ value lets the same plan run over root://, https://, xrdcp or curl and be compar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from harness.content import FileContent
 
@@ -50,6 +50,10 @@ class ReadTarget:
     ``adler32`` checks whole-file reads; ``content`` regenerates any range for partial reads.
     Both are None for files the harness did not stage (an external endpoint's own data):
     such reads are timed but reported as unverified.
+
+    ``base_url`` says where to connect; ``tls_name``, when set, is the name an https server's
+    certificate is verified against instead of that host: a container is reached by an address
+    (its IP, or a link relay's) that its certificate cannot know in advance, but it names the server.
     """
 
     base_url: str  # scheme://host:port, no trailing slash
@@ -57,6 +61,20 @@ class ReadTarget:
     size: int
     adler32: int | None = None
     content: FileContent | None = None
+    tls_name: str | None = None
+
+    @property
+    def verify_name(self) -> str:
+        """The host name the server's certificate must carry."""
+        return self.tls_name or (urlsplit(self.base_url).hostname or "")
+
+    @property
+    def named_url(self) -> str:
+        """``url`` with the host the certificate names (what curl is given with ``--resolve``)."""
+        if self.tls_name is None:
+            return self.url
+        parts = urlsplit(self.url)
+        return urlunsplit(parts._replace(netloc=f"{self.tls_name}:{parts.port}" if parts.port else self.tls_name))
 
     @property
     def url(self) -> str:

@@ -31,7 +31,7 @@ from harness.results import RESULTS_SCHEMA, SUMMARY_FILE, RunDir, new_run_id
 from harness.schedule import EXTERNAL_ORIGIN, Generations, PhaseRun, expand, origin_of, prefix, server_for
 from harness.settings import Settings
 from harness.spec import ExternalSpec, Scenario, TopologySpec
-from harness.tlsserver import TlsServers
+from harness.tlsserver import TlsServers, https_url, tls_name
 from harness.topology import Extras, MonitorPorts, Topology, no_extras
 from harness.truth import GStreamCollector, SummaryCollector, UdpListener
 from harness.truth.probe import CacheView, TruthProbe
@@ -82,14 +82,13 @@ class Runner:
         self.scale: Scale = parse_scale(scale, scenario.scale)
         self._staged: dict[str, Staged] = {}
         self._ca_path: str | None = None
-        self._skipped: list[dict[str, str]] = []
         self.scenario, self.settings, self.backend_name = scenario, settings, backend
         self.xrootd = xrootd
         self.events = events or Events()
         self.source = source
         self.run_id = new_run_id(scenario.name)
         self.phases: list[dict[str, object]] = []
-        self.summary: dict[str, object] = {"run_id": self.run_id, "phases": self.phases, "skipped": self._skipped}
+        self.summary: dict[str, object] = {"run_id": self.run_id, "phases": self.phases}
 
     def run(self) -> RunOutcome:
         with RunDir(self.settings.results_dir, self.run_id) as out:
@@ -154,11 +153,6 @@ class Runner:
             self._remember(base, "")
         generations = Generations()
         for run in expand(spec.phases, spec.workload.repetitions):
-            reason = self._skip(run)
-            if reason is not None:
-                self._skipped.append({"phase": run.label, "reason": reason})
-                self.events.step.fire(Step(f"skipping {run.label}: {reason}"))
-                continue
             server = server_for(run.spec, spec.topology)
             self._phase(out, top, probe, run, server, self._files(top, base, run, server, generations))
 
@@ -185,7 +179,8 @@ class Runner:
         self.events.phase_started.fire(PhaseStarted(run.label, run.kind, endpoint, len(files), run.protocol,
                                                     pattern.kind or "full", self.scenario.workload.clients))
         start = time.time()
-        work = PhaseWork(run.label, run.protocol, endpoint, pattern, run.repetition, self._client_site())
+        work = PhaseWork(run.label, run.protocol, endpoint, pattern, run.repetition, self._client_site(),
+                         self._tls_name(top, server, run.protocol))
         reads = self._clients(out).read(work, files)
         verdict = self._judge(top, probe, run, server, start, time.time(), reads, files)
         stats = phase_stats(run.label, [record for record, _ in reads])
@@ -218,20 +213,21 @@ class Runner:
 
     def _tls_extras(self) -> Extras:
         """https phases need TLS on every server: a throwaway CA and host certificate for this run."""
-        if not self._https_runs() or self.backend_name != "local":
+        if not self._https_runs():
             return no_extras
-        tls = TlsServers.create(self._server_dir() / "tls", self.settings.server_user)
+        spec = self.scenario.topology
+        names = tuple(o.name for o in spec.origins) + tuple(c.name for c in spec.caches)  # the peer names
+        tls = TlsServers.create(self._server_dir() / "tls", self.settings.server_user, aliases=names)
         self._ca_path = tls.ca_file
         return tls
 
+    @staticmethod
+    def _tls_name(top: Topology | None, server: str, protocol: str) -> str | None:
+        """https to a started server: verify its certificate by peer name, wherever the endpoint points."""
+        return tls_name(top.servers[server].placement) if top is not None and protocol == "https" else None
+
     def _https_runs(self) -> bool:
         return any("https" in phase.protocols for phase in self.scenario.phases)
-
-    def _skip(self, run: PhaseRun) -> str | None:
-        """Why a phase cannot run on this backend (recorded in the summary, never silently dropped)."""
-        if run.protocol == "https" and self.scenario.topology.external is None and self.backend_name != "local":
-            return f"https on the {self.backend_name} backend is not wired yet (TLS certificates are host files)"
-        return None
 
     def _backend_topology(self) -> TopologySpec:
         """Links the backend cannot emulate are dropped when the scenario allows it, and recorded."""
@@ -267,7 +263,7 @@ class Runner:
             assert url is not None  # the spec checked every phase's protocols
             return url
         placement = top.servers[server].placement
-        return placement.root_url if protocol == "root" else f"https://{placement.host}:{placement.port}"
+        return placement.root_url if protocol == "root" else https_url(placement)
 
     def _stage_all(self, top: Topology, files: list[DataFile], fresh: str, only: str | None = None) -> None:
         """Stage ``files`` on their origins (fresh names: on ``only``, the origin of the cache that needs them)."""

@@ -50,6 +50,7 @@ class PhaseWork:
     pattern: PatternSpec
     repetition: int
     site: str
+    tls_name: str | None = None  # https: the name the server's certificate carries (endpoint may be an address)
 
 
 @dataclass
@@ -100,7 +101,8 @@ class Clients:
             data = staged.file
             # seeded by the dataset's own name: fresh copies and both protocols read the same ranges
             plan = plan_for(work.pattern, data.size, self.seed, data.path.removeprefix(staged.prefix))
-            target = ReadTarget(base, data.path, data.size, staged.adler32, data.content(self.seed))
+            target = ReadTarget(base, data.path, data.size, staged.adler32, data.content(self.seed),
+                                tls_name=work.tls_name)
             record = replace(reader.read(target, plan, work.label, name), site=work.site, pattern=plan.pattern,
                              repetition=work.repetition, url=work.endpoint)
             out.append((record, plan))

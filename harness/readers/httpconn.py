@@ -9,18 +9,33 @@ from __future__ import annotations
 
 import http.client
 import queue
+import re
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 from urllib.parse import urlsplit
 
+_CONTENT_RANGE = re.compile(r"(?im)^content-range:\s*bytes\s+(\d+)-(\d+)/")
 # Errors that mean "this kept-alive connection is gone": worth one retry on a fresh connection.
 STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+PoolKey = tuple[str, str, str | None]  # scheme, host:port, name the certificate is verified against
 
 
 class HttpError(Exception):
     """A request failed: the message names what happened (status, reason or socket error)."""
+
+
+class NotMultipart(HttpError):
+    """A multi-range request was not answered part by part (the connection is dropped unread)."""
+
+
+T = TypeVar("T")
+Range = tuple[int, int]  # offset, length
+Exchange = Callable[[http.client.HTTPConnection, str, str, dict[str, str]], T]  # conn, method, target, headers
 
 
 @dataclass
@@ -29,24 +44,39 @@ class Connections:
 
     timeout_s: float
     ca_path: str | None = None
-    _idle: dict[str, queue.LifoQueue[http.client.HTTPConnection]] = field(default_factory=dict)
+    _idle: dict[PoolKey, queue.LifoQueue[http.client.HTTPConnection]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get_range(self, url: str, offset: int, length: int) -> bytearray:
-        """The bytes of ``Range: offset..offset+length-1`` (206 expected), or HttpError."""
-        return self._request("GET", url, {"Range": f"bytes={offset}-{offset + length - 1}"}, 206, length)
+    def get_range(self, url: str, offset: int, length: int, tls_name: str | None = None) -> bytearray:
+        """The bytes of ``Range: offset..offset+length-1`` (206 expected), or HttpError.
 
-    def head(self, url: str) -> None:
+        ``tls_name``: verify an https server's certificate against this name, not the URL's host."""
+        return self._request("GET", url, {"Range": f"bytes={offset}-{offset + length - 1}"}, tls_name,
+                             partial(_exchange, status=206, length=length))
+
+    def get_ranges(self, url: str, ranges: list[Range], tls_name: str | None = None) -> list[bytes] | None:
+        """Several ranges (none past EOF) in one request: each one's bytes, in order, from a
+        ``multipart/byteranges`` answer. None when the server answers otherwise (the whole file, one
+        part, other ranges than asked): it then wants one range per request. HttpError on failure."""
+        header = "bytes=" + ",".join(f"{offset}-{offset + length - 1}" for offset, length in ranges)
+        try:
+            return self._request("GET", url, {"Range": header}, tls_name, partial(_multipart, ranges=ranges))
+        except NotMultipart:
+            return None
+
+    def head(self, url: str, tls_name: str | None = None) -> None:
         """HEAD (the https form of stat): HttpError unless 200."""
-        self._request("HEAD", url, {}, 200, 0)
+        self._request("HEAD", url, {}, tls_name, partial(_exchange, status=200, length=0))
 
-    def _request(self, method: str, url: str, headers: dict[str, str], status: int, length: int) -> bytearray:
+    def _request(self, method: str, url: str, headers: dict[str, str], tls_name: str | None,
+                 exchange: Exchange[T]) -> T:
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
+        key: PoolKey = (parts.scheme, parts.netloc, tls_name)
         for attempt in (1, 2):
-            conn, reused = self._take(parts.scheme, parts.netloc)
+            conn, reused = self._take(key)
             try:
-                body = _exchange(conn, method, target, headers, status, length)
+                body = exchange(conn, method, target, headers)
             except STALE as exc:
                 conn.close()
                 if not reused or attempt == 2:
@@ -55,27 +85,27 @@ class Connections:
             except (OSError, http.client.HTTPException, HttpError):
                 conn.close()
                 raise
-            self._give(parts.scheme, parts.netloc, conn)
+            self._give(key, conn)
             return body
         raise AssertionError("unreachable")
 
-    def _take(self, scheme: str, netloc: str) -> tuple[http.client.HTTPConnection, bool]:
+    def _take(self, key: PoolKey) -> tuple[http.client.HTTPConnection, bool]:
         try:
-            return self._pool(scheme, netloc).get_nowait(), True
+            return self._pool(key).get_nowait(), True
         except queue.Empty:
-            return self._connect(scheme, netloc), False
+            return self._connect(*key), False
 
-    def _give(self, scheme: str, netloc: str, conn: http.client.HTTPConnection) -> None:
-        self._pool(scheme, netloc).put(conn)
+    def _give(self, key: PoolKey, conn: http.client.HTTPConnection) -> None:
+        self._pool(key).put(conn)
 
-    def _pool(self, scheme: str, netloc: str) -> queue.LifoQueue[http.client.HTTPConnection]:
+    def _pool(self, key: PoolKey) -> queue.LifoQueue[http.client.HTTPConnection]:
         with self._lock:
-            return self._idle.setdefault(f"{scheme}://{netloc}", queue.LifoQueue())
+            return self._idle.setdefault(key, queue.LifoQueue())
 
-    def _connect(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
+    def _connect(self, scheme: str, netloc: str, tls_name: str | None) -> http.client.HTTPConnection:
         if scheme == "https":
             context = ssl.create_default_context(cafile=self.ca_path)
-            return http.client.HTTPSConnection(netloc, timeout=self.timeout_s, context=context)
+            return NamedHTTPSConnection(netloc, tls_name, timeout=self.timeout_s, context=context)
         return http.client.HTTPConnection(netloc, timeout=self.timeout_s)
 
     def close(self) -> None:
@@ -86,8 +116,25 @@ class Connections:
                 pool.get_nowait().close()
 
 
-def _exchange(conn: http.client.HTTPConnection, method: str, target: str, headers: dict[str, str], status: int,
-              length: int) -> bytearray:
+class NamedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to the URL's address but sends (SNI) and verifies ``tls_name`` in the TLS handshake.
+
+    The context keeps ``check_hostname``: verification is moved to the right name, never turned off."""
+
+    def __init__(self, netloc: str, tls_name: str | None, *, timeout: float, context: ssl.SSLContext) -> None:
+        super().__init__(netloc, timeout=timeout, context=context)
+        self.tls_name, self.tls_context = tls_name, context
+
+    def connect(self) -> None:
+        if self.tls_name is None:
+            super().connect()
+            return
+        http.client.HTTPConnection.connect(self)  # TCP only, to the address
+        self.sock = self.tls_context.wrap_socket(self.sock, server_hostname=self.tls_name)
+
+
+def _exchange(conn: http.client.HTTPConnection, method: str, target: str, headers: dict[str, str], *,
+              status: int, length: int) -> bytearray:
     conn.request(method, target, headers=headers)
     response = conn.getresponse()
     if response.status != status:
@@ -121,3 +168,43 @@ def _body_from_socket(sock: socket.socket, response: http.client.HTTPResponse, b
     if got != length:
         raise HttpError(f"connection closed after {got} of {length} bytes")
     return body
+
+
+def _multipart(conn: http.client.HTTPConnection, method: str, target: str, headers: dict[str, str], *,
+               ranges: list[Range]) -> list[bytes]:
+    conn.request(method, target, headers=headers)
+    response = conn.getresponse()
+    boundary = response.headers.get_param("boundary")
+    if response.status == 200 or (response.status == 206 and not isinstance(boundary, str)):
+        raise NotMultipart(f"answered {response.status} {response.headers.get_content_type()}")
+    if response.status != 206 or not isinstance(boundary, str):
+        response.read()
+        raise HttpError(f"answered {response.status} {response.reason}")
+    parts = multipart_parts(response.read(), boundary.encode())
+    if [(offset, len(data)) for offset, data in parts] != ranges:
+        raise NotMultipart(f"answered other ranges than asked ({len(parts)} parts for {len(ranges)} ranges)")
+    return [data for _, data in parts]
+
+
+def multipart_parts(body: bytes, boundary: bytes) -> list[tuple[int, bytes]]:
+    """(offset, bytes) of each part of a ``multipart/byteranges`` body, in order.
+
+    Each part is taken by the length its ``Content-Range`` gives, never by searching for the
+    boundary, which random data may contain (XrdHttp's is always ``123456``)."""
+    if body.startswith(b"--"):
+        body = b"\r\n" + body  # the first delimiter's CRLF is optional
+    delimiter, pos = b"\r\n--" + boundary, 0
+    parts: list[tuple[int, bytes]] = []
+    while True:
+        if not body.startswith(delimiter, pos):
+            raise HttpError(f"malformed multipart answer at byte {pos}")
+        pos += len(delimiter)
+        if body.startswith(b"--", pos):
+            return parts
+        end = body.find(b"\r\n\r\n", pos)
+        found = _CONTENT_RANGE.search(body[pos:end].decode("latin-1")) if end > 0 else None
+        if found is None:
+            raise HttpError(f"multipart answer: part {len(parts) + 1} has no Content-Range")
+        first, last = int(found[1]), int(found[2])
+        pos = end + 4 + last - first + 1
+        parts.append((first, body[end + 4 : pos]))

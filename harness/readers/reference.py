@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO
+from urllib.parse import urlsplit
 
 from harness.measure import OpRecord
 from harness.plan import ReadPlan, ReadTarget
@@ -86,13 +87,24 @@ class CurlReader:
                   "-w", f"%{{stderr}}{TIMING_MARK} %{{time_pretransfer}} %{{time_starttransfer}}\\n",
                   "-o", "-" if self.check else "/dev/null"]
         common += ["--cacert", self.ca_path] if self.ca_path else []
+        common += _resolve(target)
+        url = target.named_url
         if ranges is None:
-            return [*common, target.url]
+            return [*common, url]
         argv: list[str] = []
         for piece in ranges:
             argv += [*(["--next"] if argv else []), *common, "-r", f"{piece.offset}-{piece.offset + piece.sent - 1}",
-                     target.url]
+                     url]
         return argv
+
+
+def _resolve(target: ReadTarget) -> list[str]:
+    """The URL names the server as its certificate does; ``--resolve`` sends curl to the address."""
+    if target.tls_name is None:
+        return []
+    parts = urlsplit(target.url)
+    address = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    return ["--resolve", f"{target.tls_name}:{parts.port}:{address}"]
 
 
 def budget_s(size: int, timeout_s: int) -> float:

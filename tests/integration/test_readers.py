@@ -6,7 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from harness.readers import Reader, make_reader
 from harness.readers.reference import CurlReader, XrdcpReader
 from harness.readers.xroot import configure_client
 from harness.spec import CacheSpec, OriginSpec, TopologySpec
-from harness.tlsserver import TlsServers, https_url
+from harness.tlsserver import HOST, TlsServers, https_url
 from harness.topology import Topology
 
 MAGIC = "/magic/RAW/20200313_M1_05089889.008_D_CrabNebula-W 0.40+215.raw.gz"
@@ -28,6 +28,7 @@ PLANS = [
     ReadPlan(),
     ReadPlan("ranges", ((0, 100), (SIZE - 17, 1000), (10 * SIZE, 5)), stat=True),
     ReadPlan("vector", ((0, 100), (5000, 2 * 1024 * 1024), (SIZE - 10, 100)), vector=True),
+    ReadPlan("sparse", (*((i * 9973, 700) for i in range(300)), (SIZE - 5, 100), (SIZE + 5, 10)), vector=True),
 ]
 
 
@@ -89,6 +90,30 @@ def test_https_verifies_the_server_against_the_runs_ca(servers: Servers) -> None
     target = ReadTarget(servers.urls["xcache-https"], MAGIC, SIZE, servers.content.adler32())
     record = reader_for(target.base_url).read(target, ReadPlan(), "p", "c")  # system CAs only
     assert record.bytes == 0 and "CERTIFICATE_VERIFY_FAILED" in str(record.error)
+
+
+@pytest.mark.parametrize("endpoint", ["origin-https", "xcache-https"])
+def test_sparse_https_goes_as_a_few_multirange_requests(servers: Servers, endpoint: str) -> None:
+    content, plan = servers.content, PLANS[-1]
+    target = ReadTarget(servers.urls[endpoint], MAGIC, SIZE, content.adler32(), content)
+    record = reader_for(target.base_url, servers.ca_file).read(target, plan, "p", "c")
+    assert record.error is None and record.verified and record.bytes == plan.bytes_for(SIZE)
+    assert record.requests <= 5  # 4 multipart answers (one per request in flight) and the range past EOF
+
+
+@pytest.mark.parametrize("reader", ["https", "curl"])
+def test_https_connects_to_the_address_and_verifies_the_name_it_is_given(servers: Servers, reader: str) -> None:
+    """As on docker: the URL holds an address, the certificate a name (127.0.0.1 is in its SAN too, so a
+    wrong name failing shows the name is what gets verified)."""
+    content = servers.content
+    address = servers.urls["xcache-https"].replace("localhost", "127.0.0.1")
+    read = reader_for(address, servers.ca_file) if reader == "https" else CurlReader(servers.ca_file)
+    named = ReadTarget(address, MAGIC, SIZE, content.adler32(), content, tls_name=HOST)
+    record = read.read(named, PLANS[1], "p", "c")
+    assert record.error is None and record.verified
+    wrong = read.read(replace(named, tls_name="not-in-the-certificate"), PLANS[1], "p", "c")
+    assert wrong.bytes == 0 and not wrong.verified
+    assert any(s in str(wrong.error) for s in ("CERTIFICATE_VERIFY_FAILED", "exited 60")), wrong.error
 
 
 @pytest.mark.parametrize("endpoint", ["origin-root", "xcache-root"])

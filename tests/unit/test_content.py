@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import zlib
 
-import pytest
-
 from harness.content import BLOCK, FileContent, Format
 
 
@@ -41,11 +39,13 @@ def test_matches_compares_any_piece_in_place() -> None:
     assert not content.matches(content.size - 3, whole[-3:] + b"x")  # past the end
 
 
-@pytest.mark.parametrize("fmt", ["fits", "root"])
-def test_matches_knows_format_overlays(fmt: Format) -> None:
-    """matches() must agree with expected() where a FITS/ROOT header or footer lies over the pool data."""
-    content = FileContent(7, "/x/f.fits", 3 * 1024 * 1024 + 123, format=fmt)
-    for offset, length in [(0, 4096), (0, 200_000), (content.size - 70_000, 70_000), (1_000_000, 300_000)]:
-        good = content.expected(offset, length)
-        assert content.matches(offset, good)
-        assert not content.matches(offset, bytes([good[0] ^ 1]) + good[1:])
+def test_matches_knows_the_shaped_header_and_footer_of_root_and_fits_files() -> None:
+    formats: tuple[Format, ...] = ("root", "fits")
+    for fmt in formats:
+        content = FileContent(3, "/m/CrabNebula-W 0.40+215.root", 3 * BLOCK + 5, fmt)
+        whole = content.expected(0, content.size)
+        assert content.matches(0, whole) and content.matches(50, whole[50:BLOCK + 9])
+        assert content.matches(content.size - 200, whole[-200:])
+        bad = bytearray(whole)
+        bad[1] ^= 1  # inside the format's header
+        assert not content.matches(0, bad) and not content.matches(content.size - 5, whole[-5:] + b"x")

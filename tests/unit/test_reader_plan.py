@@ -96,3 +96,11 @@ def test_adler32_of_a_concatenation_from_its_parts(x: bytes, y: bytes) -> None:
 def test_adler32_concat_on_large_pieces() -> None:
     x, y = bytes(range(256)) * 40_000, b"\xff" * 9_000_001  # sums wrap the modulus many times
     assert adler32_concat(zlib.adler32(x), zlib.adler32(y), len(y)) == zlib.adler32(x + y)
+
+
+def test_tls_name_changes_the_name_verified_not_where_to_connect() -> None:
+    target = ReadTarget("https://172.18.0.3:1095", "/a b", 1, tls_name="lapp-xcache")
+    assert target.url == "https://172.18.0.3:1095/a%20b" and target.verify_name == "lapp-xcache"
+    assert target.named_url == "https://lapp-xcache:1095/a%20b"
+    plain = ReadTarget("https://localhost:1094", "/a", 1)
+    assert plain.verify_name == "localhost" and plain.named_url == plain.url

@@ -29,3 +29,12 @@ def test_curl_timing_line_gives_open_and_ttfb_and_errors_name_the_url() -> None:
             Verifier(TARGET, ReadPlan()), checked=False)
     assert failed.ttfb_s is None
     assert failed.error == "https://h:1094/a%20b%2Bc: curl exited 22: curl: (22) The requested URL returned error: 404"
+
+
+def test_curl_is_sent_to_the_address_but_verifies_the_name_the_certificate_carries() -> None:
+    target = ReadTarget("https://172.18.0.3:1095", "/a b+c", 1000, tls_name="lapp-xcache")
+    argv = CurlReader("/run/ca.pem")._transfer(target, None)
+    assert argv[argv.index("--resolve") + 1] == "lapp-xcache:1095:172.18.0.3"
+    assert argv[-1] == "https://lapp-xcache:1095/a%20b%2Bc" and "-k" not in argv and "--insecure" not in argv
+    v6 = CurlReader()._transfer(ReadTarget("https://[fd00::3]:1094", "/f", 5, tls_name="o"), None)
+    assert v6[v6.index("--resolve") + 1] == "o:1094:[fd00::3]"
