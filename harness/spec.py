@@ -41,7 +41,9 @@ class CacheSettings(Frozen):
     prefetch: int = Field(0, ge=0, le=128)
     ram: Size = Field(1024**3, ge=1024**3, description="pfc.ram; XRootD refuses less than 1g")
     diskusage: tuple[float, float] = (0.90, 0.95)
-    cschk: Literal["off", "net", "cache", "both"] = "off"
+    # pfc.cschk words as XRootD parses them ([no]cache [no]net [no]tls | off); "both" is not one (5.5.3 refuses
+    # it). "cache" crashes 5.5.3 at start (OssCsi) and is refused by 5.8.1 without a csi space: XRootD's, kept.
+    cschk: Literal["off", "net", "tls", "cache", "cache net"] = "off"
     extra: tuple[str, ...] = Field((), description="extra config lines appended verbatim")
 
     @field_validator("blocksize")
