@@ -8,7 +8,7 @@ server certificate is verified against ``ca_path`` (the run's CA) when given.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import requests
@@ -31,6 +31,8 @@ class HttpsReader:
     in_flight: int = 8
     timeout_s: int = 10
     ca_path: str | None = None
+    token: str | None = field(default=None, repr=False)  # Authorization: Bearer (exact case: 5.5.3)
+    cert: str | None = None  # a proxy file: certificate, key and chain in one
 
     name = "https"
 
@@ -42,6 +44,10 @@ class HttpsReader:
         # send loopback traffic through a proxy.
         session.trust_env = False
         session.verify = self.ca_path if self.ca_path is not None else True
+        if self.token is not None:
+            session.headers["Authorization"] = f"Bearer {self.token}"
+        if self.cert is not None:
+            session.cert = (self.cert, self.cert)
         return session
 
     def read(self, target: ReadTarget, plan: ReadPlan, phase: str, client_name: str) -> OpRecord:
