@@ -118,21 +118,32 @@ def file_credential(name: str, spec: CredentialSpec) -> ClientCredential:
     return ClientCredential(name, spec.path.read_text(encoding="ascii").strip(), spec.path)
 
 
+def process_ca_path() -> Path:
+    """Where in-process XrdCl finds CA certificates: one directory per process, set once.
+
+    XrdCl builds its TLS context once per process, from X509_CERT_DIR as it is at the first TLS
+    connection, and then looks certificates up in that directory by subject hash as it needs them.
+    So the directory must not change between runs of one process (tests), and each run adds its
+    CA (named per run, so hashes never collide) instead of replacing the directory.
+    """
+    path = Path(tempfile.gettempdir()) / f"xcache-harness-ca-{os.getpid()}"
+    # It must exist before the first TLS connection: on a missing CA dir XrdCl turns TLS off for good.
+    path.mkdir(mode=0o755, exist_ok=True)
+    return path
+
+
 @contextmanager
 def process_ca_dir(certdir: Path) -> Iterator[Path]:
-    """The run's CA certificates under a path fixed for this process, for in-process XrdCl.
-
-    XrdCl builds its TLS context once per process from X509_CERT_DIR and looks certificates up in
-    that directory as it needs them: a second run in the same process (tests) must find its new CA
-    under the first run's path. Only public certificates and CRLs are copied.
-    """
-    dest = Path(tempfile.gettempdir()) / f"xcache-harness-ca-{os.getpid()}"
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(certdir, dest)
+    """The run's CA certificates and CRLs (public) in :func:`process_ca_path` for the run's duration."""
+    dest = process_ca_path()
+    added = [dest / f.name for f in sorted(certdir.iterdir()) if f.is_file() and not (dest / f.name).exists()]
+    for path in added:
+        shutil.copyfile(certdir / path.name, path)
     try:
         yield dest
     finally:
-        shutil.rmtree(dest, ignore_errors=True)
+        for path in added:
+            path.unlink(missing_ok=True)
 
 
 def robot_group(auth: AuthSpec) -> str:

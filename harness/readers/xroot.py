@@ -7,6 +7,7 @@ overlap. Answers complete out of order and are checked as they arrive (``harness
 
 from __future__ import annotations
 
+import os
 import queue
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from XRootD import client
 from XRootD.client.flags import OpenFlags
 
+from harness.credentials import process_ca_path
 from harness.measure import OpRecord
 from harness.plan import ReadPlan, ReadTarget
 from harness.readers.pieces import Request, requests_for
@@ -25,7 +27,11 @@ Completion = tuple[int, object, Chunks | None]  # request index, status, chunks
 
 
 def configure_client(request_timeout_s: int, connection_window_s: int) -> None:
-    """Bound every XrdCl wait: against a dead port XrdCl otherwise retries for minutes."""
+    """Bound every XrdCl wait: against a dead port XrdCl otherwise retries for minutes.
+
+    Also fixes, unless the environment already does, where XrdCl's once-per-process TLS context
+    will look for CA certificates (see ``harness.credentials.process_ca_path``)."""
+    os.environ.setdefault("X509_CERT_DIR", str(process_ca_path()))
     client.EnvPutInt("ConnectionRetry", 1)
     client.EnvPutInt("ConnectionWindow", connection_window_s)
     client.EnvPutInt("RequestTimeout", request_timeout_s)
