@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -62,6 +63,59 @@ def demo(backend: str, xrootd: str | None, results: Path | None) -> None:
     run_scenario(default_scenario(), backend, make_settings(results), out, xrootd)
 
 
+run_dir_argument = click.Path(exists=True, file_okay=False, path_type=Path)
+warmup_options = [click.option("--warmup-ops", default=0, show_default=True,
+                               help="leave out each repetition's first N ops"),
+                  click.option("--warmup-s", default=0.0, show_default=True,
+                               help="leave out ops starting in each repetition's first S seconds")]
+
+
+def with_warmup(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(warmup_options):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@click.argument("run_dirs", metavar="RUN...", nargs=-1, required=True, type=run_dir_argument)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="directory for report.html and summary.md (default: RUN; needed for several runs)")
+@with_warmup
+def report(run_dirs: tuple[Path, ...], out_dir: Path | None, warmup_ops: int, warmup_s: float) -> None:
+    """Write RUN's report.html (plots) and summary.md, offline from its raw files.
+
+    Several runs with identical settings are merged as repetitions (figures over all, spread between them)."""
+    from harness.commands.report import warmup, write_report
+
+    write_report(list(run_dirs), out_dir, warmup(warmup_ops, warmup_s), out)
+
+
+@cli.command()
+@click.argument("run_a", metavar="RUN_A", type=run_dir_argument)
+@click.argument("run_b", metavar="RUN_B", type=run_dir_argument)
+@with_warmup
+def compare(run_a: Path, run_b: Path, warmup_ops: int, warmup_s: float) -> None:
+    """Figures of RUN_A and RUN_B per phase with the change, and the settings that differ."""
+    from harness.commands.report import compare as compare_runs
+    from harness.commands.report import warmup
+
+    compare_runs(run_a, run_b, warmup(warmup_ops, warmup_s), out)
+
+
+@cli.command()
+@click.argument("run_dir", metavar="RUN", type=run_dir_argument)
+@click.option("--format", "fmt", type=click.Choice(["json", "openmetrics"]), default="json", show_default=True)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="file (default: stdout)")
+@with_warmup
+def export(run_dir: Path, fmt: str, out_file: Path | None, warmup_ops: int, warmup_s: float) -> None:
+    """RUN's figures as JSON or OpenMetrics text."""
+    from harness.commands.report import export as export_run
+    from harness.commands.report import warmup
+
+    export_run(run_dir, fmt, out_file, warmup(warmup_ops, warmup_s))
+
+
 @cli.command()
 def clean() -> None:
     """Stop servers left behind by harness runs that died, and remove their directories."""
@@ -82,13 +136,15 @@ def clean() -> None:
 @cli.command("auth-check")
 @click.argument("matrix", type=click.Path(path_type=Path), required=False)
 @backend_option
+@xrootd_option
 @results_option
 @click.option("--junit", type=click.Path(path_type=Path), default=None, help="also write JUnit XML here")
-def auth_check(matrix: Path | None, backend: str, results: Path | None, junit: Path | None) -> None:
+def auth_check(matrix: Path | None, backend: str, xrootd: str | None, results: Path | None,
+               junit: Path | None) -> None:
     """Run an auth MATRIX (default scenarios/auth-matrix.yaml): every case allowed, denied or refused as expected."""
     from harness.commands.authcheck import default_matrix, run_auth_check
 
-    run_auth_check(matrix or default_matrix(), backend, make_settings(results), out, junit)
+    run_auth_check(matrix or default_matrix(), backend, make_settings(results), out, junit, xrootd)
 
 
 @cli.group()

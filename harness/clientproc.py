@@ -62,13 +62,18 @@ def read_files(reader: Reader, work: PhaseWork, files: list[Staged], seed: int, 
         if stop.is_set():
             return
         data = staged.file
-        plan = plan_for(work.pattern, data.size, seed, data.path)
+        plan = plan_of(work, staged, seed)
         target = ReadTarget(base, data.path, data.size, staged.adler32, data.content(seed))
         record = replace(reader.read(target, plan, work.label, name), site=work.site, pattern=plan.pattern,
                          repetition=work.repetition, url=work.endpoint)
         yield record, plan
         if record.error is not None:
             return
+
+
+def plan_of(work: PhaseWork, staged: Staged, seed: int) -> ReadPlan:
+    """Seeded by the dataset's own name: fresh copies and both protocols read the same ranges."""
+    return plan_for(work.pattern, staged.size, seed, staged.path.removeprefix(staged.prefix))
 
 
 @dataclass(frozen=True)

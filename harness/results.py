@@ -8,15 +8,21 @@ summary.json, configs/, logs/. A run that is interrupted still leaves run.json w
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
-RESULTS_SCHEMA = 1
+from harness.errors import SpecError, UserError
+from harness.measure import OpRecord
+
+RESULTS_SCHEMA = 2  # history and upgrades: UPGRADES below, results/README.md
 RUN_FILE, OPS_FILE, TRUTH_FILE, SUMMARY_FILE = "run.json", "ops.jsonl", "truth.jsonl", "summary.json"
 
 
@@ -26,10 +32,15 @@ def new_run_id(scenario: str) -> str:
 
 def write_json_atomic(path: Path, document: Any) -> None:
     """Write JSON so that readers only ever see the old or the new file, never half of one."""
+    write_text_atomic(path, json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a file through a temporary sibling and a rename: the old or the new file, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        json.dump(document, tmp, indent=2, sort_keys=False, default=str)
-        tmp.write("\n")
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False,
+                                     encoding="utf-8") as tmp:
+        tmp.write(text)
         tmp.flush()
         os.fsync(tmp.fileno())
     os.replace(tmp.name, path)
@@ -75,15 +86,67 @@ class RunDir:
         (self.configs / f"{name}.cfg").write_text(text)
 
 
+@dataclass(frozen=True)
+class RunFiles:
+    """Every file of a run directory that reports are made from, upgraded to ``RESULTS_SCHEMA``."""
+
+    path: Path
+    run: dict[str, Any]
+    ops: list[dict[str, Any]]
+    truth: list[dict[str, Any]]
+    summary: dict[str, Any] | None
+
+    def records(self) -> list[OpRecord]:
+        """ops.jsonl as OpRecords; fields a later version added are ignored, not fatal."""
+        return [OpRecord(**{k: v for k, v in op.items() if k in OP_FIELDS}) for op in self.ops]
+
+
+def read_results(path: Path) -> RunFiles:
+    """Read a run directory written by this or any older version of the harness."""
+    run = read_run_raw(path)
+    summary_file = path / SUMMARY_FILE
+    files = RunFiles(path, run, read_jsonl(path / OPS_FILE), read_jsonl(path / TRUTH_FILE),
+                     json.loads(summary_file.read_text()) if summary_file.exists() else None)
+    version = run.get("schema_version")
+    while version != RESULTS_SCHEMA:
+        assert isinstance(version, int)  # read_run_raw accepts only known versions
+        files, version = UPGRADES[version](files), version + 1
+    return files
+
+
 def read_run(path: Path) -> dict[str, Any]:
-    """Load run.json of a run directory, upgrading older schema versions in memory."""
+    """Load run.json of a run directory, upgraded to this version's schema."""
+    return read_results(path).run
+
+
+def read_run_raw(path: Path) -> dict[str, Any]:
+    """run.json as written, once its schema version is known to be one this harness can upgrade."""
+    if not (path / RUN_FILE).is_file():
+        raise UserError(f"{path}: not a run directory (no {RUN_FILE})")
     document: dict[str, Any] = json.loads((path / RUN_FILE).read_text())
     version = document.get("schema_version")
-    if version != RESULTS_SCHEMA:
-        raise ValueError(f"{path / RUN_FILE}: results schema {version} is not supported (this is {RESULTS_SCHEMA})")
+    if version != RESULTS_SCHEMA and version not in UPGRADES:
+        raise SpecError(str(path / RUN_FILE), None, "schema_version",
+                        f"results schema {version} is not supported (this harness reads 1..{RESULTS_SCHEMA})")
     return document
 
 
+def _v1_to_v2(files: RunFiles) -> RunFiles:
+    """v2 added per-operation site, reader and repetition, and per-phase protocol and client sites.
+
+    v1 runs had one client on the local site reading over root://, so those are the defaults.
+    """
+    ops = [{"site": "local", "reader": "xroot", "repetition": 0, **op} for op in files.ops]
+    summary = copy.deepcopy(files.summary)
+    for phase in (summary or {}).get("phases", []):
+        phase.setdefault("protocol", "root")
+        phase.setdefault("client_sites", ["local"])
+    return RunFiles(files.path, {**files.run, "schema_version": 2}, ops, files.truth, summary)
+
+
+# How to read version k: upgrade it to k + 1, again until RESULTS_SCHEMA. Add one step per version bump.
+UPGRADES: dict[int, Callable[[RunFiles], RunFiles]] = {1: _v1_to_v2}
+OP_FIELDS = frozenset(f.name for f in fields(OpRecord))
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Read a JSON-lines file; a torn last line (interrupted write) is skipped."""
     if not path.exists():

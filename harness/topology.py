@@ -6,6 +6,7 @@ waited for (log line, then a kXR_ping). A failed start carries its log tail and 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,13 +25,15 @@ Ready = Callable[[Service, float], None]
 class ServerExtras:
     """What a server gets beyond its rendered config: e.g. the auth part (``harness.xrdconf.auth``).
 
-    ``files`` (path -> text) are written before the server starts; paths are host paths, which is
-    what the local backend's servers see.
+    ``files`` (path -> text or bytes) are written before the server starts, mode 0600 (they may be
+    keys; the backend hands them to the server user). Paths are as the server sees them, inside its
+    ``Placement.server_dir``, so the config can name them whatever the backend (a container sees
+    its bind mount elsewhere): ``Placement.on_host`` says where the harness writes them.
     """
 
     config: str = ""
     env: Mapping[str, str] = field(default_factory=dict)
-    files: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, str | bytes] = field(default_factory=dict)
 
 
 # Called with the server about to start and the placements of those already started.
@@ -114,9 +117,8 @@ class Topology:
     def _start(self, placement: Placement, config: str) -> None:
         extras = self.extras(placement, {name: s.placement for name, s in self.servers.items()})
         config += extras.config
-        for path, text in extras.files.items():
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text)
+        for path, content in extras.files.items():
+            write_private(placement.on_host(path), content)
         self.on_config(placement.name, config)
         service = self.backend.start(placement, config, extras.env)
         try:
@@ -139,6 +141,16 @@ class MonitorPorts:
 
     def gstream_for(self, placement: Placement) -> str:
         return f"{placement.monitor_host}:{self.gstream_port}"
+
+
+def write_private(path: Path, content: str | bytes) -> None:
+    """Write a file only its owner reads (0600 from the start: it may be a key)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode() if isinstance(content, str) else content
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    path.chmod(0o600)  # an existing file keeps its mode through O_CREAT
 
 
 def _paths(placement: Placement) -> ServerPaths:

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.clientproc import Job, PhaseWork, Read, Staged, read_files
+from harness.clientproc import Job, PhaseWork, Read, Staged, plan_of, read_files
 from harness.credentials import NONE, ClientCredential
 from harness.errors import ReadError
 from harness.measure import OpRecord
-from harness.patterns import plan_for, share, zipf_picks
+from harness.patterns import share, zipf_picks
 from harness.readers import make_reader
 from harness.spec import WorkloadSpec
 
@@ -129,7 +129,7 @@ class Clients:
         if proc.returncode != 0 or (len(records) < len(files) and not any(r.error for r in records)):
             missing = files[min(len(records), len(files) - 1)].path
             records.append(_failed(work, name, missing, f"client process exited {proc.returncode}: {_tail(err)}"))
-        return [(r, plan_for(work.pattern, f.size, self.seed, f.path)) for r, f in zip(records, files, strict=False)]
+        return [(r, plan_of(work, f, self.seed)) for r, f in zip(records, files, strict=False)]
 
     def _kill_processes(self) -> None:
         for proc in list(self._processes):

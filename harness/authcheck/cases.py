@@ -5,7 +5,9 @@ run the probe in its own process, classify, judge, and collect the servers' log 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -17,7 +19,8 @@ from harness.authcheck.creds import Credentials, Endpoints
 from harness.authcheck.matrix import AuthMatrix, Case, Identity, Operation, Protocol
 from harness.authcheck.outcome import CaseResult, Judgement, ProbeResult, classify, judge
 from harness.authcheck.redact import redact
-from harness.authcheck.servers import ORIGIN, server_for, url_of
+from harness.authcheck.servers import ORIGIN, audience_of, server_for
+from harness.errors import EnvironmentMissing
 from harness.topology import Server, Topology
 
 PROBE_TIMEOUT_S = 40.0
@@ -42,6 +45,7 @@ class CaseRunner:
 
     def __init__(self, ctx: CaseContext) -> None:
         self.ctx = ctx
+        self.hosts = names_file(ctx.top, ctx.creds.root / "hosts")
 
     def run(self, case: Case) -> CaseResult:
         config = self.ctx.matrix.config_of(case)
@@ -82,7 +86,8 @@ class CaseRunner:
         return None
 
     def _cached(self, server: Server, path: str) -> bool:
-        return (Path(server.placement.data_dir) / (path.lstrip("/") + ".cinfo")).exists()
+        place = server.placement
+        return (place.on_host(place.data_dir) / (path.lstrip("/") + ".cinfo")).exists()
 
     def _probe(self, label: str, identity: Identity, protocol: Protocol, operation: Operation, path: str,
                server: Server) -> ProbeResult:
@@ -92,14 +97,14 @@ class CaseRunner:
         env["PYTHONPATH"] = str(Path(harness.__file__).resolve().parent.parent)
         place = server.placement
         argv = [sys.executable, "-m", "harness.authcheck.probe", "--protocol", protocol, "--op", operation,
-                "--host", f"{place.host}:{place.port}", "--path", path, "--header", identity.header]
-        return run_probe(argv, env, case_dir)
+                "--host", f"{place.peer_host}:{place.port}", "--path", path, "--header", identity.header]
+        return run_probe(with_names(argv, self.hosts), env, case_dir)
 
     def _endpoints(self, server: Server) -> Endpoints:
         servers = self.ctx.top.servers
-        origin = url_of(servers[ORIGIN].placement)
-        cache = url_of(server.placement) if server.name != ORIGIN else None
-        return Endpoints(url_of(server.placement), origin, cache)
+        origin = audience_of(servers[ORIGIN].placement)
+        cache = audience_of(server.placement) if server.name != ORIGIN else None
+        return Endpoints(audience_of(server.placement), origin, cache)
 
     def _evidence(self, case: Case, server: Server, probe: ProbeResult, marks: dict[str, int]) -> tuple[str, ...]:
         """This request's lines: a root:// client is '<user>.<pid>:' in 5.5.3 logs; an https one has no
@@ -115,6 +120,33 @@ class CaseRunner:
             lines += [f"{ORIGIN}: {line}" for line in _new_lines(origin, marks)
                       if robot in line and case.path in line and AUDIT in line]
         return tuple(redact(line) for line in lines[:EVIDENCE_LINES])
+
+
+def names_file(top: Topology, path: Path) -> Path | None:
+    """An /etc/hosts naming every server by its peer name, when the harness reaches one elsewhere (a
+    container, by its address); None when every server is reached by its own name (local backend).
+
+    Clients connect by name, as real ones do: XrdCl and requests check the name in the server's
+    certificate, and a container's address is known only once its certificate is in use.
+    """
+    places = [server.placement for server in top.servers.values()]
+    if all(place.host == place.peer_host for place in places):
+        return None
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        raise EnvironmentMissing("auth-check on containers runs each probe in a private mount namespace "
+                                 "(its own /etc/hosts): run as root, with unshare (util-linux)")
+    path.write_text("".join(f"{place.host} {place.peer_host}\n" for place in places) + "127.0.0.1 localhost\n")
+    path.chmod(0o644)
+    return path
+
+
+def with_names(argv: list[str], hosts: Path | None) -> list[str]:
+    """``argv`` in a private mount namespace whose /etc/hosts is ``hosts``; the host's file is untouched."""
+    if hosts is None:
+        return argv
+    # sh -c SCRIPT $0 ARGS...: $0 is the hosts file, "$@" the probe (exec: the probe keeps the pid)
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"',
+            str(hosts), *argv]
 
 
 def run_probe(argv: list[str], env: dict[str, str], cwd: Path) -> ProbeResult:
@@ -138,7 +170,8 @@ def _new_lines(server: Server, marks: dict[str, int]) -> list[str]:
 
 def _pid(server: Server) -> str:
     """The server's pid (its pidfile): the cache's client logs in to the origin as 'uNN.<pid>:'."""
-    pidfile = Path(server.placement.admin_dir) / server.name / "xrootd.pid"
+    place = server.placement
+    pidfile = place.on_host(place.admin_dir) / server.name / "xrootd.pid"
     try:
         return pidfile.read_text().strip()
     except OSError:

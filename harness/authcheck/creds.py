@@ -60,7 +60,9 @@ class Credentials:
         robot = matrix.servers.robot
         users = [UserSpec(name, vo=u.vo, fqans=u.fqans, revoked=u.revoked) for name, u in matrix.users.items()]
         users.append(UserSpec(ROBOT_USER, vo=robot.vo, fqans=robot.fqans, robot=True))
-        spec = PkiSpec(hosts=(HostSpec(ORIGIN_HOST), HostSpec(CACHE_HOST)), users=tuple(users))
+        # caches are named after their configurations: one certificate names them all
+        hosts = (HostSpec(ORIGIN_HOST), HostSpec(CACHE_HOST, aliases=tuple(matrix.configurations)))
+        spec = PkiSpec(hosts=hosts, users=tuple(users))
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o755)
         pki = write_pki(spec, root / "pki")
@@ -71,14 +73,12 @@ class Credentials:
     def robot_proxy(self) -> Path:
         return self.pki.proxy(ROBOT_USER, ProxyVariant.VOMS)
 
-    def robot_token(self, matrix: AuthMatrix, audience: str, name: str) -> Path:
-        """The cache's own token (robot-token design), readable only by the server user."""
+    def robot_token(self, matrix: AuthMatrix, audience: str) -> str:
+        """The cache's own token (robot-token design); the caller writes it where the cache reads it."""
         robot = matrix.servers.robot
         spec = TokenSpec(subject=robot.subject, scopes=robot.scopes, audience=(audience,),
                          lifetime_s=ROBOT_TOKEN_LIFETIME_S)
-        path = self.root / "robot" / f"{name}.jwt"
-        write_token(self.issuer.mint(spec), path, owner=self.server_user)
-        return path
+        return self.issuer.mint(spec)
 
     def client_env(self, identity: Identity, case_dir: Path, endpoints: Endpoints) -> dict[str, str]:
         """A minimal, explicit environment for one probe: nothing ambient can stand in for a credential.

@@ -27,8 +27,9 @@ from harness.authcheck.outcome import CaseResult
 from harness.authcheck.redact import redact
 from harness.authcheck.servers import ORIGIN, AuthServers, https_ready, server_for, topology_spec, url_of
 from harness.backends import check_backend, make_backend
+from harness.backends.docker import DEFAULT_XROOTD
 from harness.content import FileContent, digesting
-from harness.errors import HarnessError, UserError
+from harness.errors import HarnessError
 from harness.events import EventHook, Step
 from harness.machine import host_facts, local_xrootd_version, software_versions
 from harness.results import RESULTS_SCHEMA, SUMMARY_FILE, RunDir, new_run_id
@@ -61,6 +62,7 @@ class AuthCheckOutcome:
     duration_s: float
     results: tuple[CaseResult, ...]
     junit: str
+    backend: str = "local"
 
     def count(self, verdict: str) -> int:
         return sum(1 for r in self.results if r.judgement.verdict == verdict)
@@ -87,18 +89,19 @@ def schedule(matrix: AuthMatrix) -> list[list[Case]]:
 
 
 class AuthCheck:
-    """Runs one matrix on the local backend; ``run()`` returns the outcome or raises."""
+    """Runs one matrix on a backend (local, or docker with ``xrootd`` 5.5.3|5.8.1); ``run()`` returns the
+    outcome or raises."""
 
     def __init__(self, matrix: AuthMatrix, settings: Settings, backend: str = "local",
-                 events: AuthEvents | None = None, source: str = "", parallel: int = PARALLEL) -> None:
-        check_backend(backend)
-        if backend != "local":
-            raise UserError(f"auth-check runs on the local backend only (got {backend!r})")
+                 events: AuthEvents | None = None, source: str = "", parallel: int = PARALLEL,
+                 xrootd: str | None = None) -> None:
+        check_backend(backend, xrootd)
         self.matrix, self.settings, self.backend_name = matrix, settings, backend
         self.events = events or AuthEvents()
-        self.source, self.parallel = source, parallel
+        self.source, self.parallel, self.xrootd = source, parallel, xrootd
         self.run_id = new_run_id("auth")  # short: xrootd's admin socket path must fit 108 bytes
-        self.version = local_xrootd_version()
+        # known bugs are declared per server version: the one the backend runs
+        self.version = xrootd or (DEFAULT_XROOTD if backend == "docker" else local_xrootd_version())
         self._lock = threading.Lock()
 
     def run(self) -> AuthCheckOutcome:
@@ -130,10 +133,13 @@ class AuthCheck:
             owner = server_owner(self.settings.server_user)
             creds = Credentials.create(self.matrix, work / "creds", owner)
             stack.callback(creds.destroy)
-            backend = make_backend(self.backend_name, work, self.settings.server_user)
-            stack.callback(backend.close)
             servers = AuthServers(self.matrix, creds)
-            top = Topology(topology_spec(self.matrix), backend, None, self.settings.start_timeout_s,
+            stack.callback(servers.destroy)  # after the servers stop: their copies of keys and proxies
+            spec = topology_spec(self.matrix)
+            backend = make_backend(self.backend_name, work, self.settings.server_user, xrootd=self.xrootd,
+                                   topology=spec, progress=lambda line: self.events.step.fire(Step(line)))
+            stack.callback(backend.close)
+            top = Topology(spec, backend, None, self.settings.start_timeout_s,
                            out.save_config, https_ready(creds.pki.certdir), servers.extras)
             stack.callback(self._save_logs, top, out)
             self.events.step.fire(Step("starting the origin and the caches with auth"))
@@ -198,17 +204,20 @@ class AuthCheck:
         (out.path / JUNIT_FILE).write_text(junit)
         counts = {v: sum(1 for r in ordered if r.judgement.verdict == v)
                   for v in ("pass", "fail", "error", "xfail", "xpass")}
-        summary = {"run_id": self.run_id, "status": status, "version": self.version, "duration_s": round(duration_s, 1),
+        summary = {"run_id": self.run_id, "status": status, "backend": self.backend_name, "version": self.version,
+                   "duration_s": round(duration_s, 1),
                    "cases": len(self.matrix.cases), "run": len(ordered), "counts": counts,
                    "results": [_row(r) for r in ordered]}
         meta.update(status=status, finished=time.time(), counts=counts, duration_s=round(duration_s, 1))
         out.write("run.json", meta)
         out.write(SUMMARY_FILE, summary)
-        return AuthCheckOutcome(self.run_id, out.path, status, self.version, duration_s, ordered, junit)
+        return AuthCheckOutcome(self.run_id, out.path, status, self.version, duration_s, ordered, junit,
+                                self.backend_name)
 
     def _metadata(self) -> dict[str, Any]:
         return {"schema_version": RESULTS_SCHEMA, "kind": "auth-check", "run_id": self.run_id, "status": "running",
-                "started": time.time(), "backend": self.backend_name, "matrix_file": self.source,
+                "started": time.time(), "backend": self.backend_name, "xrootd": self.version,
+                "matrix_file": self.source,
                 "matrix": self.matrix.model_dump(mode="json"), "software": software_versions(),
                 "host": host_facts(), "pid": os.getpid()}
 

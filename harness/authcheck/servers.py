@@ -2,15 +2,24 @@
 
 ``AuthServers.extras`` is the topology's extras hook: it renders the auth config
 (``harness.xrdconf.auth``), seeds the server's token key cache (so no JWKS is fetched) and, for a
-cache, provides its robot credential. ``https_ready`` replaces the kXR_ping readiness check: with
-gsi/ztn required at login, a ping from the credential-less harness would fail authentication.
+cache, provides its robot credential. Every file a server reads (host certificate and key, CA and
+VOMS dirs, authdb, robot credential) is copied into ``<server dir>/auth/`` and named in the config
+as the server sees it, so a container finds them in its bind mount like a local process does;
+:meth:`AuthServers.destroy` removes them again. ``https_ready`` replaces the kXR_ping readiness
+check: with gsi/ztn required at login, a ping from the credential-less harness would fail
+authentication.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
 
 from harness.auth import seed_key_cache
 from harness.authcheck.creds import CACHE_HOST, ORIGIN_HOST, Credentials
@@ -43,8 +52,15 @@ def topology_spec(matrix: AuthMatrix) -> TopologySpec:
 
 
 def url_of(placement: Placement) -> str:
-    """The server's https URL: also its token audience."""
+    """The server's https URL as the harness reaches it."""
     return f"https://{placement.host}:{placement.port}"
+
+
+def audience_of(placement: Placement) -> str:
+    """The server's token audience: its URL by the name its peers use, the same whichever address
+    a client connects to (the harness reaches a container by IP, the cache reaches the origin by
+    name, and the origin must accept the audience of the cache's robot token)."""
+    return f"https://{placement.peer_host}:{placement.port}"
 
 
 @dataclass
@@ -54,61 +70,99 @@ class AuthServers:
     matrix: AuthMatrix
     creds: Credentials
     rendered: dict[str, RenderedAuth] = field(default_factory=dict)
+    auth_dirs: list[Path] = field(default_factory=list)  # host side, holding keys: removed by destroy()
 
     def extras(self, placement: Placement, started: Mapping[str, Placement]) -> ServerExtras:
-        spec = self._origin(placement) if placement.role == "origin" else self._cache(placement, started)
+        paths, files = self._server_files(placement)
+        spec = self._origin(placement, paths) if placement.role == "origin" else self._cache(placement, started,
+                                                                                               paths, files)
         rendered = render_auth(spec)
         self.rendered[placement.name] = rendered
-        return ServerExtras(rendered.config, rendered.env, rendered.files)
+        return ServerExtras(rendered.config, rendered.env, {**files, **rendered.files})
 
     def configuration(self, cache: str) -> Configuration:
         return self.matrix.configurations[cache]
 
-    def _origin(self, placement: Placement) -> ServerAuth:
-        rules = self.matrix.servers.origin
-        return ServerAuth("origin", self._paths(placement, ORIGIN_HOST), rules.authdb, self._issuers(),
-                          (url_of(placement),))
+    def destroy(self) -> None:
+        """Remove the servers' copies of keys and credentials (the servers have stopped)."""
+        for auth_dir in self.auth_dirs:
+            shutil.rmtree(auth_dir, ignore_errors=True)
 
-    def _cache(self, placement: Placement, started: Mapping[str, Placement]) -> ServerAuth:
+    def _origin(self, placement: Placement, paths: AuthPaths) -> ServerAuth:
+        rules = self.matrix.servers.origin
+        return ServerAuth("origin", paths, rules.authdb, self._issuers(), (audience_of(placement),))
+
+    def _cache(self, placement: Placement, started: Mapping[str, Placement], paths: AuthPaths,
+               files: dict[str, str | bytes]) -> ServerAuth:
         config = self.configuration(placement.name)
         if config.cache_credential == "robot-proxy":
-            credential = self.creds.robot_proxy()
+            credential: str | bytes = self.creds.robot_proxy().read_bytes()
         else:
-            credential = self.creds.robot_token(self.matrix, url_of(started[ORIGIN]), placement.name)
-        return ServerAuth("cache", self._paths(placement, CACHE_HOST), self.matrix.servers.cache.authdb,
-                          self._issuers(), (url_of(placement),), authorize=config.cache_authorize,
-                          upstream=Upstream(config.cache_credential, str(credential)))
+            credential = self.creds.robot_token(self.matrix, audience_of(started[ORIGIN])) + "\n"
+        robot = f"{paths.auth_dir}/robot.{'pem' if config.cache_credential == 'robot-proxy' else 'jwt'}"
+        files[robot] = credential
+        return ServerAuth("cache", paths, self.matrix.servers.cache.authdb, self._issuers(),
+                          (audience_of(placement),), authorize=config.cache_authorize,
+                          upstream=Upstream(config.cache_credential, robot))
 
-    def _paths(self, placement: Placement, host: str) -> AuthPaths:
-        auth_dir = Path(placement.admin_dir).parent / "auth"
-        key_cache = auth_dir / "xdgcache"
-        seed_key_cache(key_cache, [self.creds.issuer], owner=self.creds.server_user)
+    def _server_files(self, placement: Placement) -> tuple[AuthPaths, dict[str, str | bytes]]:
+        """The server's auth paths as it sees them, and copies of its credentials to write there."""
+        auth_dir = f"{placement.server_dir or Path(placement.admin_dir).parent}/auth"
+        host_auth = placement.on_host(auth_dir)
+        self.auth_dirs.append(host_auth)
         pki = self.creds.pki
-        creds = pki.host(host)
-        return AuthPaths(str(creds.cert), str(creds.key), str(pki.certdir), str(pki.vomsdir), str(auth_dir),
-                         str(key_cache))
+        host = pki.host(ORIGIN_HOST if placement.role == "origin" else CACHE_HOST)
+        files: dict[str, str | bytes] = {f"{auth_dir}/hostcert.pem": host.cert.read_bytes(),
+                                         f"{auth_dir}/hostkey.pem": host.key.read_bytes()}
+        files |= _tree(pki.certdir, f"{auth_dir}/certificates")
+        files |= _tree(pki.vomsdir, f"{auth_dir}/vomsdir")
+        # the key cache is a database: seeded in place (the backend gives the directory to the server user)
+        seed_key_cache(host_auth / "xdgcache", [self.creds.issuer], owner=self.creds.server_user)
+        paths = AuthPaths(f"{auth_dir}/hostcert.pem", f"{auth_dir}/hostkey.pem", f"{auth_dir}/certificates",
+                          f"{auth_dir}/vomsdir", auth_dir, f"{auth_dir}/xdgcache")
+        return paths, files
 
     def _issuers(self) -> tuple[Issuer, ...]:
         servers = self.matrix.servers
         return (Issuer("harness", servers.issuer, servers.base_path),)
 
 
-def https_ready(ca_dir: Path) -> Ready:
-    """Ready = the log's ``initialization completed``, then any HTTP answer over TLS on the port."""
-    import requests
+def _tree(source: Path, dest: str) -> dict[str, bytes]:
+    """Every file under ``source``, keyed by its path under ``dest``."""
+    return {f"{dest}/{path.relative_to(source).as_posix()}": path.read_bytes()
+            for path in sorted(source.rglob("*")) if path.is_file()}
 
+
+def https_ready(ca_dir: Path) -> Ready:
+    """Ready = the log's ``initialization completed``, then any HTTP answer over TLS on the port.
+
+    The certificate is checked against the test CA and the server's peer name (a container is
+    reached by its address, but its certificate names it)."""
     def ready(service: Service, timeout_s: float) -> None:
-        name = service.placement.name
-        wait_log_ready(service, name, timeout_s)
-        url = url_of(service.placement) + "/"
+        place = service.placement
+        wait_log_ready(service, place.name, timeout_s)
+        url = url_of(place) + "/"
 
         def answers() -> bool:
             try:
-                requests.head(url, verify=str(ca_dir), timeout=HTTPS_PROBE_TIMEOUT_S)
+                session.head(url, verify=str(ca_dir), timeout=HTTPS_PROBE_TIMEOUT_S)
             except requests.RequestException:
                 return False
             return True
 
-        wait_for(answers, timeout_s, f"{name} ({url})")
+        with requests.Session() as session:
+            session.mount("https://", _NamedHost(place.peer_host))
+            wait_for(answers, timeout_s, f"{place.name} ({url})")
 
     return ready
+
+
+class _NamedHost(HTTPAdapter):
+    """Connects to the URL's address, but sends and verifies ``name`` in the TLS handshake."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, server_hostname=self.name, assert_hostname=self.name, **kwargs)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol, runtime_checkable
 
 Role = Literal["origin", "cache"]
@@ -21,7 +21,9 @@ class Placement:
     """Where a service will live, decided by the backend before its config is rendered.
 
     ``host``/``port`` are how the harness reaches it; ``peer_host`` is how other services
-    reach it; paths are as seen by the server itself. A container's address is assigned
+    reach it; paths are as seen by the server itself. ``server_dir`` is the server's own
+    directory as it sees it and ``host_dir`` the same directory as the harness sees it (a
+    container's bind mount): :meth:`on_host` maps one to the other. A container's address is assigned
     when it starts, so ``start`` may return a Service whose placement has the final
     ``host``: the started Service's placement is the one to use from then on.
     """
@@ -34,6 +36,15 @@ class Placement:
     data_dir: str
     admin_dir: str
     monitor_host: str  # address of the harness' UDP listeners as seen from the server
+    server_dir: str = ""  # the server's own directory, as the server sees it ("": same paths as the harness)
+    host_dir: str = ""  # that directory as the harness sees it
+
+    def on_host(self, path: str) -> Path:
+        """Where the harness finds ``path`` (a path as the server sees it, inside ``server_dir``)."""
+        if not self.server_dir:
+            return Path(path)
+        relative = PurePosixPath(path).relative_to(self.server_dir)  # ValueError: not the server's own file
+        return Path(self.host_dir) / relative
 
     @property
     def root_url(self) -> str:

@@ -127,7 +127,8 @@ class DockerBackend:
         site = self.plan.sites[name]
         # host is the container's address, known once it runs: start() fills it in
         return Placement(name=name, role=role, host=name, port=self.plan.ports[name], peer_host=name,
-                         data_dir=f"{MOUNT}/data", admin_dir=f"{MOUNT}/adm", monitor_host=self._gateway(site))
+                         data_dir=f"{MOUNT}/data", admin_dir=f"{MOUNT}/adm", monitor_host=self._gateway(site),
+                         server_dir=MOUNT, host_dir=str(base))
 
     def start(self, placement: Placement, config: str, env: Mapping[str, str]) -> DockerService:
         base = self.run_dir / placement.name
@@ -264,8 +265,13 @@ class DockerBackend:
         command = ["xrootd", "-c", f"{MOUNT}/xrootd.cfg", "-l", f"{MOUNT}/log/xrootd.log", "-n", name,
                    "-R", SERVER_USER]
         environment = server_environment(MOUNT, env)
+        # The harness connects from each site's gateway. On an internal network a reverse lookup of that
+        # address waits ~10 s for DNS (GSI logins do one, 5.5.3 of the IPv4-mapped IPv6 form): /etc/hosts
+        # answers both forms at once.
+        gateways = {site: self._gateway(site) for site in sites}
+        harness = [f"harness-{site}:{ip}" for site, gw in gateways.items() for ip in (gw, f"::ffff:{gw}")]
         return self._create(image, command, name, placement.role, sites, {s: [name] for s in sites},
-                            working_dir=MOUNT, environment=environment,
+                            working_dir=MOUNT, environment=environment, extra_hosts=harness,
                             volumes={str(self.run_dir / name): {"bind": MOUNT, "mode": "rw"}})
 
     def _start_relay(self, relay: RelayPlan) -> None:

@@ -78,6 +78,7 @@ class LocalBackend:
         return Placement(
             name=name, role=role, host="localhost", port=free_port(), peer_host="localhost",
             data_dir=str(base / "data"), admin_dir=str(base / "adm"), monitor_host="127.0.0.1",
+            server_dir=str(base), host_dir=str(base),
         )
 
     def start(self, placement: Placement, config: str, env: Mapping[str, str]) -> LocalService:

@@ -25,10 +25,11 @@ def default_matrix() -> Path:
     return shipped("auth-matrix.yaml", "default auth matrix")
 
 
-def run_auth_check(path: Path, backend: str, settings: Settings, console: Console, junit: Path | None) -> None:
+def run_auth_check(path: Path, backend: str, settings: Settings, console: Console, junit: Path | None,
+                   xrootd: str | None = None) -> None:
     """Validate, run, report; raise CheckFailed if any case did not end as expected."""
     matrix = load_matrix(path)
-    check = AuthCheck(matrix, settings, backend, _progress(console), source=str(path))
+    check = AuthCheck(matrix, settings, backend, _progress(console), source=str(path), xrootd=xrootd)
     outcome = check.run()
     console.print(result_table(outcome))
     console.print(_summary(outcome))
@@ -45,8 +46,8 @@ def run_auth_check(path: Path, backend: str, settings: Settings, console: Consol
 
 def result_table(outcome: AuthCheckOutcome) -> Table:
     rows = [_row(r) for r in outcome.results]
-    table = Table(title=f"auth-check on XRootD {outcome.version}", title_justify="left", box=box.SIMPLE,
-                  pad_edge=False)
+    table = Table(title=f"auth-check on XRootD {outcome.version} ({outcome.backend} backend)", title_justify="left",
+                  box=box.SIMPLE, pad_edge=False)
     for i, column in enumerate(COLUMNS):
         width = max([len(column), *(len(Text.from_markup(row[i]).plain) for row in rows)])
         table.add_column(column, no_wrap=True, min_width=width)

@@ -163,6 +163,9 @@ def _tls(paths: AuthPaths, http: bool) -> list[str]:
 
 def _authentication(paths: AuthPaths) -> list[str]:
     return [
+        "# no reverse DNS of clients (authdb host rules are refused anyway): where no DNS server answers,",
+        "# as on a container network, every login waited 5-10 s for the lookup to time out",
+        "xrd.network nodnr",
         "# without xrootd.seclib every sec.* line is ignored and all clients are anonymous (a warning only)",
         "xrootd.seclib libXrdSec.so",
         "# protparm must precede 'sec.protocol gsi': after it the parameters are dropped with a warning",

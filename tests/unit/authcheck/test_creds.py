@@ -72,7 +72,7 @@ def test_no_credential_means_none_at_all(matrix: AuthMatrix, creds: Credentials,
 
 def test_destroy_removes_every_secret(matrix: AuthMatrix, tmp_path: Path) -> None:
     creds = Credentials.create(matrix, tmp_path / "creds", None)
-    creds.robot_token(matrix, "https://localhost:1", "protected")
+    assert creds.robot_token(matrix, "https://localhost:1").startswith("eyJ")
     assert creds.robot_proxy().is_file()
     creds.destroy()
     assert not (tmp_path / "creds").exists()
