@@ -31,7 +31,7 @@ from harness.auth import write_token as _write_token
 from harness.spec import NO_CREDENTIAL, AuthSpec, CredentialSpec, Scenario
 
 ROBOT_USER = "xcache-robot"
-HOSTS = ("origin", "cache")
+HOSTS = {"origin": "origin", "cache": "cache"}  # role -> host certificate name
 ROBOT_TOKEN_LIFETIME_S = 6 * 3600
 
 
@@ -74,7 +74,7 @@ class RunCredentials:
         root.chmod(0o755)
         # A CA name of its own per run: in-process XrdCl keeps the CA it loaded by subject hash, so a
         # second run in the same process with a same-named CA would fail TLS verification.
-        spec = PkiSpec(hosts=tuple(HostSpec(h) for h in HOSTS), users=tuple(users), negatives=False,
+        spec = PkiSpec(hosts=tuple(HostSpec(h) for h in HOSTS.values()), users=tuple(users), negatives=False,
                        ca_name=f"xcache-harness test CA {uuid.uuid4().hex[:8]}")
         pki = write_pki(spec, root / "pki")
         if server_user:
@@ -99,11 +99,11 @@ class RunCredentials:
     def robot_proxy(self) -> Path:
         return self.pki.proxy(ROBOT_USER)
 
-    def robot_token(self, audience: str, dest: Path) -> Path:
+    def robot_token(self, audience: str) -> str:
         """The cache's own token (robot-token design): reads everything, for the origin only."""
         spec = TokenSpec(subject=ROBOT_USER, scopes=("storage.read:/",), audience=(audience,),
                          lifetime_s=ROBOT_TOKEN_LIFETIME_S)
-        return _write_token(self.issuer.mint(spec), dest, owner=self.server_user)
+        return self.issuer.mint(spec)
 
     def destroy(self) -> None:
         """Remove keys, proxies and tokens (the servers have stopped)."""

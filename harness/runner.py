@@ -38,7 +38,7 @@ from harness.results import RESULTS_SCHEMA, SUMMARY_FILE, RunDir, new_run_id
 from harness.schedule import EXTERNAL_ORIGIN, Generations, PhaseRun, expand, origin_of, prefix, server_for
 from harness.settings import Settings
 from harness.spec import ExternalSpec, Scenario, TopologySpec
-from harness.testbedauth import TestbedAuth, https_ready, https_url
+from harness.testbedauth import TestbedAuth, audience_of, https_ready
 from harness.tlsserver import TlsServers
 from harness.topology import Extras, MonitorPorts, Ready, Topology, log_then_ping, no_extras
 from harness.truth import GStreamCollector, SummaryCollector, UdpListener
@@ -106,6 +106,7 @@ class Runner:
         self._staged: dict[str, Staged] = {}
         self._ca_path: str | None = None
         self._creds: RunCredentials | None = None
+        self._testbed: TestbedAuth | None = None
         self._skipped: list[dict[str, str]] = []
         self.scenario, self.settings, self.backend_name = scenario, settings, backend
         self.xrootd = xrootd
@@ -147,6 +148,9 @@ class Runner:
             self._creds = self._run_credentials()
             if self._creds is not None:
                 stack.callback(self._creds.destroy)  # runs last: after every server has stopped
+                dirs = top_dirs([f.paths()[0] for f in self.scenario.dataset.files])
+                self._testbed = TestbedAuth(self._creds, tuple(dirs))
+                stack.callback(self._testbed.destroy)  # the servers' copies of keys and proxies
                 ca_dir = stack.enter_context(process_ca_dir(self._creds.pki.certdir))
                 stack.enter_context(_client_env({"X509_CERT_DIR": str(ca_dir)}))
             topology = self._backend_topology()
@@ -258,17 +262,16 @@ class Runner:
 
     def _server_auth(self) -> tuple[Ready, Extras]:
         """Readiness and extras: auth (TLS, GSI, tokens) when asked for, else TLS for https phases."""
-        if self._creds is None:
+        if self._creds is None or self._testbed is None:
             return log_then_ping, self._tls_extras()
         self._ca_path = str(self._creds.pki.certdir)
-        dirs = top_dirs([f.paths()[0] for f in self.scenario.dataset.files])
-        return https_ready(self._ca_path), TestbedAuth(self._creds, tuple(dirs)).extras
+        return https_ready(self._creds.pki.certdir), self._testbed.extras
 
     def _phase_credentials(self, top: Topology | None, run: PhaseRun) -> list[ClientCredential]:
-        """Client k's credential; a ``servers`` token audience means every https URL of the testbed."""
+        """Client k's credential; a ``servers`` token audience means every server's audience (https URL)."""
         names = [run.spec.credential_of(k) for k in range(self.scenario.workload.clients)]
         if self._creds is not None and top is not None:
-            servers = tuple(https_url(s.placement) for s in top.servers.values())
+            servers = tuple(audience_of(s.placement) for s in top.servers.values())
             return [self._creds.client(name, servers) for name in names]
         specs = self.scenario.credentials
         return [file_credential(name, specs[name]) if name in specs else NONE for name in names]
