@@ -7,6 +7,7 @@ credential *names* reach results), and :meth:`RunCredentials.destroy` removes th
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -128,7 +129,9 @@ def process_ca_path() -> Path:
     """
     path = Path(tempfile.gettempdir()) / f"xcache-harness-ca-{os.getpid()}"
     # It must exist before the first TLS connection: on a missing CA dir XrdCl turns TLS off for good.
-    path.mkdir(mode=0o755, exist_ok=True)
+    if not path.exists():
+        path.mkdir(mode=0o755)
+        atexit.register(shutil.rmtree, path, True)
     return path
 
 

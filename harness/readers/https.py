@@ -100,6 +100,8 @@ class HttpsReader:
         with ThreadPoolExecutor(self.in_flight) as pool:
             futures = [pool.submit(self._get_range, target, i, o, n) for i, (o, n) in enumerate(pieces)]
             for future in as_completed(futures):
+                if future.cancelled():  # after the first error: as_completed still yields the cancelled ones
+                    continue
                 self._accept(future, timing, verifier)
                 if timing.error is not None:
                     _cancel(futures)

@@ -31,7 +31,8 @@ def configure_client(request_timeout_s: int, connection_window_s: int) -> None:
 
     Also fixes, unless the environment already does, where XrdCl's once-per-process TLS context
     will look for CA certificates (see ``harness.credentials.process_ca_path``)."""
-    os.environ.setdefault("X509_CERT_DIR", str(process_ca_path()))
+    if "X509_CERT_DIR" not in os.environ:
+        os.environ["X509_CERT_DIR"] = str(process_ca_path())
     client.EnvPutInt("ConnectionRetry", 1)
     client.EnvPutInt("ConnectionWindow", connection_window_s)
     client.EnvPutInt("RequestTimeout", request_timeout_s)
