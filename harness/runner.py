@@ -19,8 +19,16 @@ from typing import Any
 
 from harness.backends import check_backend, make_backend
 from harness.content import Adler32, digesting
+from harness.credentials import (
+    NONE,
+    ClientCredential,
+    RunCredentials,
+    file_credential,
+    process_ca_dir,
+    top_dirs,
+)
 from harness.dataset import DataFile, Scale, dataset_files, parse_scale
-from harness.errors import HarnessError, UserError
+from harness.errors import CheckFailed, HarnessError, UserError
 from harness.events import Events, OpDone, PhaseDone, PhaseStarted, RunStarted, RunStopped, Step
 from harness.machine import host_facts, software_versions
 from harness.measure import OpRecord, phase_stats
@@ -31,8 +39,9 @@ from harness.results import RESULTS_SCHEMA, SUMMARY_FILE, RunDir, new_run_id
 from harness.schedule import EXTERNAL_ORIGIN, Generations, PhaseRun, expand, origin_of, prefix, server_for
 from harness.settings import Settings
 from harness.spec import ExternalSpec, Scenario, TopologySpec
+from harness.testbedauth import TestbedAuth, audience_of, https_ready
 from harness.tlsserver import TlsServers, https_url, tls_name
-from harness.topology import Extras, MonitorPorts, Topology, no_extras
+from harness.topology import Extras, MonitorPorts, Ready, Topology, log_then_ping, no_extras
 from harness.truth import GStreamCollector, SummaryCollector, UdpListener
 from harness.truth.probe import CacheView, TruthProbe
 from harness.truth.verdict import Verdict, judge
@@ -48,6 +57,21 @@ def credentials_env(external: ExternalSpec) -> Iterator[None]:
     wanted = {"X509_USER_PROXY": external.proxy_file, "BEARER_TOKEN_FILE": external.token_file}
     saved = {name: os.environ.get(name) for name in wanted}
     os.environ.update({name: str(path) for name, path in wanted.items() if path is not None})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def _client_env(values: dict[str, str]) -> Iterator[None]:
+    """In-process clients verify the servers' TLS with the run's CA (XrdCl reads X509_CERT_DIR)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -82,6 +106,8 @@ class Runner:
         self.scale: Scale = parse_scale(scale, scenario.scale)
         self._staged: dict[str, Staged] = {}
         self._ca_path: str | None = None
+        self._creds: RunCredentials | None = None
+        self._testbed: TestbedAuth | None = None
         self.scenario, self.settings, self.backend_name = scenario, settings, backend
         self.xrootd = xrootd
         self.events = events or Events()
@@ -121,6 +147,14 @@ class Runner:
         with ExitStack() as stack:
             if not self.settings.keep_server_dirs:  # runs last: data, cache and TLS keys go with the servers
                 stack.callback(shutil.rmtree, self._server_dir(), ignore_errors=True)
+            self._creds = self._run_credentials()
+            if self._creds is not None:
+                stack.callback(self._creds.destroy)  # runs last: after every server has stopped
+                dirs = top_dirs([f.paths()[0] for f in self.scenario.dataset.files])
+                self._testbed = TestbedAuth(self._creds, tuple(dirs))
+                stack.callback(self._testbed.destroy)  # the servers' copies of keys and proxies
+                ca_dir = stack.enter_context(process_ca_dir(self._creds.pki.certdir))
+                stack.enter_context(_client_env({"X509_CERT_DIR": str(ca_dir)}))
             topology = self._backend_topology()
             backend = make_backend(self.backend_name, self._server_dir(), self.settings.server_user,
                                    xrootd=self.xrootd, topology=topology,
@@ -131,7 +165,7 @@ class Runner:
             udp_gstream = stack.enter_context(UdpListener(backend.monitor_bind, gstream.on_packet))
             self.events.step.fire(Step("starting servers"))
             top = Topology(topology, backend, MonitorPorts(udp_summary.port, udp_gstream.port),
-                           self.settings.start_timeout_s, out.save_config, extras=self._tls_extras())
+                           self.settings.start_timeout_s, out.save_config, *self._server_auth())
             stack.callback(top.save_logs, str(out.logs))
             stack.enter_context(top)
             self._meta["topology"] = self._describe(top)
@@ -181,14 +215,18 @@ class Runner:
         start = time.time()
         work = PhaseWork(run.label, run.protocol, endpoint, pattern, run.repetition, self._client_site(),
                          self._tls_name(top, server, run.protocol))
-        reads = self._clients(out).read(work, files)
+        credentials = self._phase_credentials(top, run)
+        reads = self._clients(out).read(work, files, credentials, raise_errors=run.spec.expect == "allow")
+        if run.spec.expect == "deny":
+            self._all_denied(run.label, reads)
         verdict = self._judge(top, probe, run, server, start, time.time(), reads, files)
         stats = phase_stats(run.label, [record for record, _ in reads])
         out.append("truth.jsonl", {"phase": run.label, **verdict.to_dict()})
         self.phases.append({
             "phase": run.label, "kind": run.kind, "protocol": run.protocol, "pattern": pattern.kind,
             "endpoint": endpoint, "client_sites": sorted({r.site for r, _ in reads}), "repetition": run.repetition,
-            "clients": self.scenario.workload.clients, "stats": stats.to_dict(), "truth": verdict.to_dict()})
+            "clients": self.scenario.workload.clients, "credentials": [c.name for c in credentials],
+            "expect": run.spec.expect, "stats": stats.to_dict(), "truth": verdict.to_dict()})
         out.write(SUMMARY_FILE, self.summary)
         self.events.phase_done.fire(PhaseDone(run.label, stats, verdict.to_dict()))
 
@@ -199,7 +237,7 @@ class Runner:
         sizes = {f.path: f.size for f in files}
         needed = sum(r.bytes for r, _ in reads) if run.spec.direct else \
             covered_bytes((r.path, sizes[r.path], plan) for r, plan in reads)
-        if top is None or probe is None:
+        if top is None or probe is None or run.spec.expect == "deny":
             return judge(run.expectation, needed, None, None, None)
         cache = None if run.spec.direct else CacheView(
             top.servers[server].placement.data_dir, lambda argv: top.backend.exec(top.servers[server].service, argv))
@@ -210,6 +248,38 @@ class Runner:
         """A CI-scale run waits less for the cache's lazily detached records (origin bytes decide anyway)."""
         wait = self.settings.truth_timeout_s
         return min(wait, self.scale.truth_wait_s) if self.scale.truth_wait_s is not None else wait
+
+    def _run_credentials(self) -> RunCredentials | None:
+        """The run's PKI and token issuer, when the scenario asks for auth (local backend only for now)."""
+        if self.scenario.auth is None:
+            return None
+        if self.backend_name != "local":
+            raise UserError(f"auth scenarios run on the local backend; {self.backend_name} is not wired yet")
+        owner = self.settings.server_user if os.geteuid() == 0 else None
+        return RunCredentials.create(self.scenario, self._server_dir() / "creds", owner)
+
+    def _server_auth(self) -> tuple[Ready, Extras]:
+        """Readiness and extras: auth (TLS, GSI, tokens) when asked for, else TLS for https phases."""
+        if self._creds is None or self._testbed is None:
+            return log_then_ping, self._tls_extras()
+        self._ca_path = str(self._creds.pki.certdir)
+        return https_ready(self._creds.pki.certdir), self._testbed.extras
+
+    def _phase_credentials(self, top: Topology | None, run: PhaseRun) -> list[ClientCredential]:
+        """Client k's credential; a ``servers`` token audience means every server's audience (https URL)."""
+        names = [run.spec.credential_of(k) for k in range(self.scenario.workload.clients)]
+        if self._creds is not None and top is not None:
+            servers = tuple(audience_of(s.placement) for s in top.servers.values())
+            return [self._creds.client(name, servers) for name in names]
+        specs = self.scenario.credentials
+        return [file_credential(name, specs[name]) if name in specs else NONE for name in names]
+
+    @staticmethod
+    def _all_denied(label: str, reads: list[tuple[OpRecord, ReadPlan]]) -> None:
+        allowed = sorted({f"{r.client}:{r.path}" for r, _ in reads if r.error is None})
+        if allowed:
+            raise CheckFailed(f"phase {label}: every read should have been denied, but {len(allowed)} succeeded "
+                              f"({', '.join(allowed[:3])})")
 
     def _tls_extras(self) -> Extras:
         """https phases need TLS on every server: a throwaway CA and host certificate for this run."""
@@ -247,8 +317,9 @@ class Runner:
 
         external = self.scenario.topology.external
         ca = external.ca_path if external is not None else self._ca_path
+        env = {"X509_CERT_DIR": str(self._creds.pki.certdir)} if self._creds is not None else {}
         return Clients(self.scenario.workload, self.scenario.dataset.seed, self.settings.request_timeout_s,
-                       on_record, str(ca) if ca else None)
+                       on_record, str(ca) if ca else None, self.settings.connection_window_s, env)
 
     def _client_site(self) -> str:
         clients = self.scenario.topology.clients

@@ -26,6 +26,9 @@ DIRECT_KINDS = ("direct", "direct-remote", "direct-near")
 ProtocolName = Literal["root", "https"]
 PatternKind = Literal["full", "header", "sparse", "random", "scan"]
 FileFormat = Literal["raw", "fits", "root"]
+CredentialKind = Literal["x509", "token", "proxy-file", "token-file"]
+NO_CREDENTIAL = "none"
+TOKEN_AUDIENCE_WORDS = ("any", "servers")
 
 
 class Frozen(BaseModel):
@@ -264,12 +267,71 @@ class WorkloadSpec(Frozen):
         return name, spec if spec.kind is not None else spec.model_copy(update={"kind": name})
 
 
+class CredentialSpec(Frozen):
+    """A client's credential: generated per run by the testbed's PKI/issuer (``x509``, ``token``),
+    or a file for external endpoints (``proxy-file``, ``token-file``)."""
+
+    kind: CredentialKind
+    vo: Name | None = Field(None, description="x509: VOMS VO (none: a plain proxy)")
+    fqans: tuple[str, ...] = Field((), description="x509: VOMS groups/FQANs, e.g. /escape/reader")
+    scopes: tuple[str, ...] = Field((), description="token: e.g. storage.read:/data")
+    audience: tuple[str, ...] = Field(("servers",), description="token: any, servers (every https URL) or URLs")
+    lifetime_s: int = Field(3600, ge=60, le=7 * 86400)
+    path: Path | None = Field(None, description="proxy-file/token-file: the credential's file")
+
+    @model_validator(mode="after")
+    def _fields_fit_kind(self) -> CredentialSpec:
+        generated = self.kind in ("x509", "token")
+        if generated == (self.path is not None):
+            raise Located(("path",), f"{self.kind} credentials {'take no' if generated else 'need a'} path")
+        if self.path is not None and not self.path.exists():
+            raise Located(("path",), f"{self.path} does not exist")
+        if self.kind != "x509" and (self.vo or self.fqans):
+            raise Located(("vo" if self.vo else "fqans",), "vo and fqans are for x509 credentials")
+        if self.kind != "token" and self.scopes:
+            raise Located(("scopes",), "scopes are for token credentials")
+        if self.kind == "token" and not self.scopes:
+            raise Located(("scopes",), "a token needs scopes, e.g. storage.read:/data")
+        for i, word in enumerate(self.audience):
+            if word not in TOKEN_AUDIENCE_WORDS and not word.startswith("https://"):
+                raise Located(("audience", i), f"audience {word!r}: use any, servers or an https:// URL")
+        return self
+
+
+class AuthSpec(Frozen):
+    """Authentication and authorisation on the testbed's servers (GSI/VOMS and tokens, TLS, https).
+
+    Default rules: members of ``group`` and tokens with ``storage.read:/<top dir>`` read the
+    dataset's top directories (also under fresh names); the caches fetch with their own credential.
+    """
+
+    cache_credential: Literal["robot-proxy", "robot-token"] = "robot-proxy"
+    vo: Name = "escape"
+    group: str = Field("/escape/reader", pattern=r"^/[A-Za-z0-9_./-]+$", description="VOMS group granted read")
+    issuer: str = Field("https://localhost:8443/harness", pattern=r"^https://\S+[^/]$")
+    authdb: tuple[str, ...] | None = Field(None, description="authdb rules of every server (default: see above)")
+
+    @field_validator("authdb")
+    @classmethod
+    def _no_host_rules(cls, rules: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for rule in rules or ():
+            words = rule.split()
+            if words and (words[0] == "h" or "h:" in words):
+                raise ValueError("host rules crash XRootD 5.5.3 with https or SciTokens (#1986, PR #2128)")
+        return rules
+
+
 class PhaseSpec(Frozen):
     kind: PhaseKind
     name: Name | None = None
     via: Name | None = Field(None, description="cache (or origin for direct) to read through")
     pattern: str | None = Field(None, description="pattern of this phase (default: the workload's)")
     protocols: tuple[ProtocolName, ...] = Field(("root",), min_length=1)
+    credentials: tuple[str, ...] = Field((), description="client k uses credentials[k % n]; 'none': no credential")
+    expect: Literal["allow", "deny"] = Field("allow", description="deny: every read must be refused")
+
+    def credential_of(self, client: int) -> str:
+        return self.credentials[client % len(self.credentials)] if self.credentials else NO_CREDENTIAL
 
     @property
     def label(self) -> str:
@@ -296,6 +358,8 @@ class Scenario(Frozen):
     workload: WorkloadSpec = WorkloadSpec()
     scale: ScaleSpec = ScaleSpec()
     phases: tuple[PhaseSpec, ...] = Field(min_length=1)
+    auth: AuthSpec | None = Field(None, description="start the servers with authentication and authorisation")
+    credentials: dict[Name, CredentialSpec] = Field({}, description="credentials the phases' clients use")
 
     @model_validator(mode="before")
     @classmethod
@@ -324,7 +388,22 @@ class Scenario(Frozen):
         for i, fileset in enumerate(self.dataset.files):
             for j, origin in enumerate(fileset.origins):
                 _member(origin, {o.name for o in top.origins}, ("dataset", "files", i, "origins", j))
+        self._credentials_ok()
         return self
+
+    def _credentials_ok(self) -> None:
+        """Phases name known credentials; generated ones need the testbed's PKI and issuer (``auth``)."""
+        if self.auth is not None and self.topology.external is not None:
+            raise Located(("auth",), "auth configures the servers the harness starts; external endpoints have "
+                                     "their own (use proxy-file/token-file credentials)")
+        for name, cred in self.credentials.items():
+            if cred.kind in ("x509", "token") and self.auth is None:
+                raise Located(("credentials", name, "kind"), f"a generated {cred.kind} credential needs the "
+                                                             "testbed's PKI and issuer: add 'auth:'")
+        known = {*self.credentials, NO_CREDENTIAL}
+        for i, phase in enumerate(self.phases):
+            for j, name in enumerate(phase.credentials):
+                _member(name, known, ("phases", i, "credentials", j))
 
     @staticmethod
     def _external_phase_ok(i: int, phase: PhaseSpec, external: ExternalSpec) -> None:

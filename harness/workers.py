@@ -2,55 +2,37 @@
 
 XrdCl releases the GIL while it waits, so threads are real concurrency here. Clients start
 spread over the ramp-up time; the first failed read stops the others and is raised once all
-have returned (each read is bounded by the request timeout).
+have returned (each read is bounded by the request timeout). A client whose credential is a
+proxy runs its reads in a process of its own (``harness.clientproc``): XrdCl takes the GSI
+proxy from the environment once per process. Token clients stay threads: the token rides on
+each URL (root://) or request (https).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
+import tempfile
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from harness.dataset import DataFile
+from harness.clientproc import Job, PhaseWork, Read, Staged, plan_of, read_files
+from harness.credentials import NONE, ClientCredential
 from harness.errors import ReadError
 from harness.measure import OpRecord
-from harness.patterns import plan_for, share, zipf_picks
-from harness.plan import ReadPlan, ReadTarget
+from harness.patterns import share, zipf_picks
 from harness.readers import make_reader
-from harness.spec import PatternSpec, ProtocolName, WorkloadSpec
+from harness.spec import WorkloadSpec
 
-Read = tuple[OpRecord, ReadPlan]
-
-
-@dataclass(frozen=True)
-class Staged:
-    """A file as staged: what to read and how to verify it."""
-
-    file: DataFile
-    adler32: int
-    prefix: str = ""  # the fresh-names prefix it was staged under ("" for the dataset's own names)
-
-    @property
-    def path(self) -> str:
-        return self.file.path
-
-    @property
-    def size(self) -> int:
-        return self.file.size
-
-
-@dataclass(frozen=True)
-class PhaseWork:
-    """What every client of one phase needs to know."""
-
-    label: str
-    protocol: ProtocolName
-    endpoint: str  # scheme://host:port
-    pattern: PatternSpec
-    repetition: int
-    site: str
-    tls_name: str | None = None  # https: the name the server's certificate carries (endpoint may be an address)
+__all__ = ["Clients", "PhaseWork", "Read", "Staged"]
+PROCESS_GRACE_S = 30
 
 
 @dataclass
@@ -60,22 +42,33 @@ class Clients:
     timeout_s: int
     on_record: Callable[[OpRecord], None]
     ca_path: str | None = None
+    connection_window_s: int = 3
+    process_env: Mapping[str, str] = field(default_factory=dict)  # e.g. X509_CERT_DIR for proxy clients
     _stop: threading.Event = field(default_factory=threading.Event)
+    _processes: set[subprocess.Popen[str]] = field(default_factory=set)
 
-    def read(self, work: PhaseWork, files: list[Staged]) -> list[Read]:
-        """Run the phase's clients to completion; raise ReadError with the first failure."""
+    def read(self, work: PhaseWork, files: list[Staged], credentials: Sequence[ClientCredential] = (),
+             raise_errors: bool = True) -> list[Read]:
+        """Run the phase's clients to completion (client k with ``credentials[k]``, default none);
+        raise ReadError with the first failure unless ``raise_errors`` is False."""
         self._stop.clear()
         results: list[list[Read]] = [[] for _ in range(self.workload.clients)]
-        threads = [threading.Thread(target=self._client, args=(work, k, [files[i] for i in picks], results[k]),
-                                    name=f"client-{k}", daemon=True)
+        creds = [credentials[k] if k < len(credentials) else NONE for k in range(self.workload.clients)]
+        threads = [threading.Thread(target=self._client, args=(work, k, [files[i] for i in picks], results[k],
+                                                                creds[k]), name=f"client-{k}", daemon=True)
                    for k, picks in enumerate(self._assign(work, files))]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        try:
+            for thread in threads:
+                thread.join()
+        except BaseException:  # interrupted: no client process may outlive the run
+            self._stop.set()
+            self._kill_processes()
+            raise
         reads = sorted((r for rs in results for r in rs), key=lambda r: r[0].start)
         errors = [record.error for record, _ in reads if record.error is not None]
-        if errors:
+        if errors and raise_errors:
             raise ReadError(errors[0])
         return reads
 
@@ -88,24 +81,85 @@ class Clients:
         picks = w.reads_per_client or len(files)
         return [zipf_picks([f.file.size for f in files], picks, w.zipf_s, rng) for _ in range(w.clients)]
 
-    def _client(self, work: PhaseWork, k: int, files: list[Staged], out: list[Read]) -> None:
+    def _client(self, work: PhaseWork, k: int, files: list[Staged], out: list[Read],
+                credential: ClientCredential) -> None:
         w = self.workload
         if w.ramp_up_s and self._stop.wait(w.ramp_up_s * k / w.clients):
             return  # another client failed before this one's turn came
-        reader = make_reader(work.protocol, w.request_size, w.in_flight, self.timeout_s, self.ca_path)
         name = f"c{k}"
+        # One channel per client: XrdCl shares a login between URLs with the same user@host.
         base = work.endpoint.replace("root://", f"root://{name}@", 1) if w.clients > 1 else work.endpoint
-        for staged in files:
-            if self._stop.is_set():
-                return
-            data = staged.file
-            # seeded by the dataset's own name: fresh copies and both protocols read the same ranges
-            plan = plan_for(work.pattern, data.size, self.seed, data.path.removeprefix(staged.prefix))
-            target = ReadTarget(base, data.path, data.size, staged.adler32, data.content(self.seed),
-                                tls_name=work.tls_name)
-            record = replace(reader.read(target, plan, work.label, name), site=work.site, pattern=plan.pattern,
-                             repetition=work.repetition, url=work.endpoint)
+        reads: Iterable[Read]
+        if credential.needs_process:
+            reads = self._in_process(work, files, name, base, credential)
+        else:
+            reader = make_reader(work.protocol, w.request_size, w.in_flight, self.timeout_s, self.ca_path,
+                                 token=credential.token,
+                                 token_file=str(credential.token_file) if credential.token_file else None)
+            reads = read_files(reader, work, files, self.seed, name, base, self._stop)
+        for record, plan in reads:
             out.append((record, plan))
             self.on_record(record)
             if record.error is not None:
                 self._stop.set()
+
+    def _in_process(self, work: PhaseWork, files: list[Staged], name: str, base: str,
+                    credential: ClientCredential) -> list[Read]:
+        """The client's reads in ``python -m harness.clientproc``, killed on timeout or interrupt."""
+        w = self.workload
+        job = Job(work, files, self.seed, name, base, w.request_size, w.in_flight, self.timeout_s,
+                  self.connection_window_s, self.ca_path)
+        with tempfile.TemporaryDirectory(prefix="xh-client-") as home:
+            env = {**self._base_env(home), "X509_USER_PROXY": str(credential.proxy), "XrdSecPROTOCOL": "gsi"}
+            with subprocess.Popen([sys.executable, "-m", "harness.clientproc"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True) as proc:
+                self._processes.add(proc)
+                timeout = self._process_timeout(len(files))
+                try:
+                    out, err = proc.communicate(job.to_json(), timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    out, err = proc.communicate()[0], f"no end within {timeout:.0f} s"
+                except BaseException:  # interrupted: the client process must not outlive the run
+                    proc.kill()
+                    raise
+                finally:
+                    self._processes.discard(proc)
+        records = [OpRecord(**_json_line(line)) for line in out.splitlines() if line.strip()]
+        if proc.returncode != 0 or (len(records) < len(files) and not any(r.error for r in records)):
+            missing = files[min(len(records), len(files) - 1)].path
+            records.append(_failed(work, name, missing, f"client process exited {proc.returncode}: {_tail(err)}"))
+        return [(r, plan_of(work, f, self.seed)) for r, f in zip(records, files, strict=False)]
+
+    def _kill_processes(self) -> None:
+        for proc in list(self._processes):
+            proc.kill()
+
+    def _process_timeout(self, files: int) -> float:
+        """Each read is bounded by the request timeout (three per answer); this bounds the process."""
+        return PROCESS_GRACE_S + self.timeout_s * 3 * (files + 1)
+
+    def _base_env(self, home: str) -> dict[str, str]:
+        """Nothing ambient can stand in for the credential: an empty HOME, no bt_u<uid> token dir."""
+        package_root = str(Path(__file__).resolve().parent.parent)
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "XDG_RUNTIME_DIR": home,
+                "TZ": "UTC", "LANG": "C.UTF-8", "PYTHONPATH": package_root, "BEARER_TOKEN_FILE": f"{home}/no-token",
+                **self.process_env}
+
+
+def _json_line(line: str) -> dict[str, Any]:
+    data = json.loads(line)
+    assert isinstance(data, dict)
+    return data
+
+
+def _failed(work: PhaseWork, name: str, path: str, error: str) -> OpRecord:
+    """The read a client process could not report (it died or timed out before answering)."""
+    return OpRecord(work.label, name, work.endpoint, path, work.pattern.kind or "full", time.time(), 0.0, None, 0.0,
+                    0, 0, False, error=error, site=work.site, reader="xroot" if work.protocol == "root" else "https",
+                    repetition=work.repetition)
+
+
+def _tail(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no output"

@@ -2,12 +2,9 @@
 
 ``AuthServers.extras`` is the topology's extras hook: it renders the auth config
 (``harness.xrdconf.auth``), seeds the server's token key cache (so no JWKS is fetched) and, for a
-cache, provides its robot credential. Every file a server reads (host certificate and key, CA and
-VOMS dirs, authdb, robot credential) is copied into ``<server dir>/auth/`` and named in the config
-as the server sees it, so a container finds them in its bind mount like a local process does;
-:meth:`AuthServers.destroy` removes them again. ``https_ready`` replaces the kXR_ping readiness
-check: with gsi/ztn required at login, a ping from the credential-less harness would fail
-authentication.
+cache, provides its robot credential. The pieces shared with scenario runs (copies of each server's
+credentials under ``<server dir>/auth/``, ``https_ready``, URLs and audiences) live in
+``harness.testbedauth``; :meth:`AuthServers.destroy` removes the copies again.
 """
 
 from __future__ import annotations
@@ -16,22 +13,16 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-
-from harness.auth import seed_key_cache
 from harness.authcheck.creds import CACHE_HOST, ORIGIN_HOST, Credentials
 from harness.authcheck.matrix import AuthMatrix, Configuration
-from harness.backends import Placement, Service
-from harness.readiness import wait_for, wait_log_ready
+from harness.backends import Placement
 from harness.spec import CacheSpec, OriginSpec, TopologySpec
-from harness.topology import Ready, ServerExtras
+from harness.testbedauth import audience_of, https_ready, server_files, url_of
+from harness.topology import ServerExtras
 from harness.xrdconf.auth import AuthPaths, Issuer, RenderedAuth, ServerAuth, Upstream, render_auth
 
 ORIGIN = "origin"
-HTTPS_PROBE_TIMEOUT_S = 2.0
 
 
 def cache_name(config: str) -> str:
@@ -49,18 +40,6 @@ def topology_spec(matrix: AuthMatrix) -> TopologySpec:
     used = {matrix.config_of(c) for c in matrix.cases if c.route != "origin"}
     caches = tuple(CacheSpec(name=cache_name(name), origin=ORIGIN) for name in matrix.configurations if name in used)
     return TopologySpec(origins=(OriginSpec(name=ORIGIN),), caches=caches)
-
-
-def url_of(placement: Placement) -> str:
-    """The server's https URL as the harness reaches it."""
-    return f"https://{placement.host}:{placement.port}"
-
-
-def audience_of(placement: Placement) -> str:
-    """The server's token audience: its URL by the name its peers use, the same whichever address
-    a client connects to (the harness reaches a container by IP, the cache reaches the origin by
-    name, and the origin must accept the audience of the cache's robot token)."""
-    return f"https://{placement.peer_host}:{placement.port}"
 
 
 @dataclass
@@ -107,62 +86,15 @@ class AuthServers:
 
     def _server_files(self, placement: Placement) -> tuple[AuthPaths, dict[str, str | bytes]]:
         """The server's auth paths as it sees them, and copies of its credentials to write there."""
-        auth_dir = f"{placement.server_dir or Path(placement.admin_dir).parent}/auth"
-        host_auth = placement.on_host(auth_dir)
-        self.auth_dirs.append(host_auth)
-        pki = self.creds.pki
-        host = pki.host(ORIGIN_HOST if placement.role == "origin" else CACHE_HOST)
-        files: dict[str, str | bytes] = {f"{auth_dir}/hostcert.pem": host.cert.read_bytes(),
-                                         f"{auth_dir}/hostkey.pem": host.key.read_bytes()}
-        files |= _tree(pki.certdir, f"{auth_dir}/certificates")
-        files |= _tree(pki.vomsdir, f"{auth_dir}/vomsdir")
-        # the key cache is a database: seeded in place (the backend gives the directory to the server user)
-        seed_key_cache(host_auth / "xdgcache", [self.creds.issuer], owner=self.creds.server_user)
-        paths = AuthPaths(f"{auth_dir}/hostcert.pem", f"{auth_dir}/hostkey.pem", f"{auth_dir}/certificates",
-                          f"{auth_dir}/vomsdir", auth_dir, f"{auth_dir}/xdgcache")
-        return paths, files
+        own = server_files(placement, self.creds.pki, ORIGIN_HOST if placement.role == "origin" else CACHE_HOST,
+                           self.creds.issuer, self.creds.server_user)
+        self.auth_dirs.append(own.host_dir)
+        return own.paths, own.files
 
     def _issuers(self) -> tuple[Issuer, ...]:
         servers = self.matrix.servers
         return (Issuer("harness", servers.issuer, servers.base_path),)
 
 
-def _tree(source: Path, dest: str) -> dict[str, bytes]:
-    """Every file under ``source``, keyed by its path under ``dest``."""
-    return {f"{dest}/{path.relative_to(source).as_posix()}": path.read_bytes()
-            for path in sorted(source.rglob("*")) if path.is_file()}
-
-
-def https_ready(ca_dir: Path) -> Ready:
-    """Ready = the log's ``initialization completed``, then any HTTP answer over TLS on the port.
-
-    The certificate is checked against the test CA and the server's peer name (a container is
-    reached by its address, but its certificate names it)."""
-    def ready(service: Service, timeout_s: float) -> None:
-        place = service.placement
-        wait_log_ready(service, place.name, timeout_s)
-        url = url_of(place) + "/"
-
-        def answers() -> bool:
-            try:
-                session.head(url, verify=str(ca_dir), timeout=HTTPS_PROBE_TIMEOUT_S)
-            except requests.RequestException:
-                return False
-            return True
-
-        with requests.Session() as session:
-            session.mount("https://", _NamedHost(place.peer_host))
-            wait_for(answers, timeout_s, f"{place.name} ({url})")
-
-    return ready
-
-
-class _NamedHost(HTTPAdapter):
-    """Connects to the URL's address, but sends and verifies ``name`` in the TLS handshake."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, server_hostname=self.name, assert_hostname=self.name, **kwargs)
+__all__ = ["ORIGIN", "AuthServers", "audience_of", "cache_name", "https_ready", "server_for", "topology_spec",
+           "url_of"]

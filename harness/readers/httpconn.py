@@ -15,7 +15,8 @@ import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -43,7 +44,9 @@ class Connections:
     """A pool of idle connections per scheme://host:port; ``ca_path`` verifies https servers."""
 
     timeout_s: float
-    ca_path: str | None = None
+    ca_path: str | None = None  # a CA file, or a hashed directory of CAs (a test PKI's certdir)
+    cert: str | None = None  # client certificate: a proxy file holds certificate, key and chain
+    headers: dict[str, str] = field(default_factory=dict, repr=False)  # sent with every request (a token)
     _idle: dict[PoolKey, queue.LifoQueue[http.client.HTTPConnection]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -76,7 +79,7 @@ class Connections:
         for attempt in (1, 2):
             conn, reused = self._take(key)
             try:
-                body = exchange(conn, method, target, headers)
+                body = exchange(conn, method, target, {**self.headers, **headers})
             except STALE as exc:
                 conn.close()
                 if not reused or attempt == 2:
@@ -104,9 +107,17 @@ class Connections:
 
     def _connect(self, scheme: str, netloc: str, tls_name: str | None) -> http.client.HTTPConnection:
         if scheme == "https":
-            context = ssl.create_default_context(cafile=self.ca_path)
-            return NamedHTTPSConnection(netloc, tls_name, timeout=self.timeout_s, context=context)
+            return NamedHTTPSConnection(netloc, tls_name, timeout=self.timeout_s, context=self._context)
         return http.client.HTTPConnection(netloc, timeout=self.timeout_s)
+
+    @cached_property
+    def _context(self) -> ssl.SSLContext:
+        is_dir = self.ca_path is not None and Path(self.ca_path).is_dir()
+        context = ssl.create_default_context(cafile=None if is_dir else self.ca_path,
+                                             capath=self.ca_path if is_dir else None)
+        if self.cert is not None:
+            context.load_cert_chain(self.cert, self.cert)
+        return context
 
     def close(self) -> None:
         with self._lock:

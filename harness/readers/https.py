@@ -11,7 +11,7 @@ target's ``tls_name`` when the URL's host is only where to connect (a container 
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from harness.measure import OpRecord
@@ -41,12 +41,15 @@ class HttpsReader:
     timeout_s: int = 10
     ca_path: str | None = None
     multirange: bool = True
+    token: str | None = field(default=None, repr=False)  # Authorization: Bearer (exact case: 5.5.3)
+    cert: str | None = None  # a proxy file: certificate, key and chain in one
 
     name = "https"
 
     @cached_property
     def connections(self) -> Connections:
-        return Connections(self.timeout_s, self.ca_path)
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token is not None else {}
+        return Connections(self.timeout_s, self.ca_path, cert=self.cert, headers=headers)
 
     def read(self, target: ReadTarget, plan: ReadPlan, phase: str, client_name: str) -> OpRecord:
         timing, verifier = Timing(), Verifier(target, plan)

@@ -7,13 +7,15 @@ overlap. Answers complete out of order and are checked as they arrive (``harness
 
 from __future__ import annotations
 
+import os
 import queue
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from XRootD import client
 from XRootD.client.flags import OpenFlags
 
+from harness.credentials import process_ca_path
 from harness.measure import OpRecord
 from harness.plan import ReadPlan, ReadTarget
 from harness.readers.pieces import Request, requests_for
@@ -24,7 +26,12 @@ Chunks = list[tuple[int, bytes]]  # (offset, data) of each piece of one answer
 
 
 def configure_client(request_timeout_s: int, connection_window_s: int) -> None:
-    """Bound every XrdCl wait: against a dead port XrdCl otherwise retries for minutes."""
+    """Bound every XrdCl wait: against a dead port XrdCl otherwise retries for minutes.
+
+    Also fixes, unless the environment already does, where XrdCl's once-per-process TLS context
+    will look for CA certificates (see ``harness.credentials.process_ca_path``)."""
+    if "X509_CERT_DIR" not in os.environ:
+        os.environ["X509_CERT_DIR"] = str(process_ca_path())
     client.EnvPutInt("ConnectionRetry", 1)
     client.EnvPutInt("ConnectionWindow", connection_window_s)
     client.EnvPutInt("RequestTimeout", request_timeout_s)
@@ -38,13 +45,15 @@ class XrootReader:
     request_size: int = 8 * 1024 * 1024
     in_flight: int = 8
     timeout_s: int = 10
+    token: str | None = field(default=None, repr=False)  # sent as ?authz= CGI, never in messages
+    token_file: str | None = None  # the same token for the ztn login (xrd.ztn, XrdCl >= 5.6)
 
     name = "xroot"
 
     def read(self, target: ReadTarget, plan: ReadPlan, phase: str, client_name: str) -> OpRecord:
         timing, verifier = Timing(), Verifier(target, plan)
         handle = client.File()
-        status, _ = handle.open(target.url, OpenFlags.READ, timeout=self.timeout_s)
+        status, _ = handle.open(self._open_url(target), OpenFlags.READ, timeout=self.timeout_s)
         timing.opened()
         if not status.ok:
             timing.fail(f"{target.url}: cannot open: {_message(status)}")
@@ -55,6 +64,15 @@ class XrootReader:
                 handle.close(timeout=self.timeout_s)
         return op_record(self.name, target, plan, phase, client_name, timing, verifier.received,
                          verifier.checks_content)
+
+    def _open_url(self, target: ReadTarget) -> str:
+        """A token rides on each URL's CGI: ``xrd.ztn`` names the file the channel's ztn login reads
+        (a server that requires gsi or ztn refuses a login without credential, whatever the CGI), and
+        ``authz`` authorises each open. XrdCl keys channels by user@host, not by CGI, so a client
+        keeps one channel (one login) for all its files."""
+        cgi = [f"xrd.ztn={self.token_file}"] if self.token_file else []
+        cgi += [f"authz=Bearer%20{self.token}"] if self.token else []
+        return f"{target.url}?{'&'.join(cgi)}" if cgi else target.url
 
     def _execute(self, handle: client.File, target: ReadTarget, plan: ReadPlan, timing: Timing,
                  verifier: Verifier) -> None:
