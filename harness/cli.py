@@ -226,18 +226,25 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: maps every outcome to an exit code in one place."""
     # SIGTERM unwinds like Ctrl-C, so context managers stop every server they started.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    code = _run(argv)
+    if argv is None:  # the console script, not a test calling in process
+        # Everything the run started is stopped: a late Ctrl-C would only interrupt the XRootD
+        # bindings' atexit finalizer and print its traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(code)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="xcache-harness", standalone_mode=False)
-    except click.exceptions.UsageError as exc:
+    except click.exceptions.ClickException as exc:  # usage errors included
         err.print(f"error: {exc.format_message()}", markup=False)
-        sys.exit(2)
-    except click.exceptions.ClickException as exc:
-        err.print(f"error: {exc.format_message()}", markup=False)
-        sys.exit(2)
+        return 2
     except HarnessError as exc:
         err.print(f"error: {exc}", markup=False)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except (KeyboardInterrupt, click.exceptions.Abort):
         err.print("interrupted: servers stopped, partial results kept", markup=False)
-        sys.exit(130)
-    sys.exit(0)
+        return 130
+    return 0

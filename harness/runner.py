@@ -55,21 +55,14 @@ def credentials_env(external: ExternalSpec) -> Iterator[None]:
 
     Only the file names go into the environment and run.json, never their content."""
     wanted = {"X509_USER_PROXY": external.proxy_file, "BEARER_TOKEN_FILE": external.token_file}
-    saved = {name: os.environ.get(name) for name in wanted}
-    os.environ.update({name: str(path) for name, path in wanted.items() if path is not None})
-    try:
+    with _client_env({name: str(path) for name, path in wanted.items() if path is not None}):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @contextmanager
 def _client_env(values: dict[str, str]) -> Iterator[None]:
-    """In-process clients verify the servers' TLS with the run's CA (XrdCl reads X509_CERT_DIR)."""
+    """Set environment variables for in-process XrdCl clients (it reads X509_CERT_DIR, X509_USER_PROXY and
+    BEARER_TOKEN_FILE from the environment), restored afterwards."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:

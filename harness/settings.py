@@ -18,7 +18,7 @@ class Settings(BaseSettings):
 
     results_dir: Path = Path("results")
     runtime_dir: Path = Field(Path("/tmp/xcache-harness"), description="server dirs: data, cache, logs")
-    start_timeout_s: float = Field(20.0, gt=0)
+    start_timeout_s: float = Field(30.0, gt=0, description="bound on a server becoming ready (log line, then a ping)")
     request_timeout_s: int = Field(10, gt=0, description="XRD_REQUESTTIMEOUT for the harness' readers")
     connection_window_s: int = Field(3, gt=0)
     truth_timeout_s: float = Field(12.0, gt=0, description="wait for monitoring records after a phase "

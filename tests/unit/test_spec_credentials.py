@@ -13,6 +13,8 @@ from harness.dataset import DataFile
 from harness.errors import SpecError
 from harness.spec import AuthSpec, PatternSpec, Scenario, load_scenario
 
+from .specfiles import load_text, spec_error
+
 REPO = Path(__file__).resolve().parents[2]
 AUTHED = """\
 name: t
@@ -38,15 +40,11 @@ phases:
 
 
 def load(tmp_path: Path, text: str) -> Scenario:
-    path = tmp_path / "s.yaml"
-    path.write_text(text)
-    return load_scenario(path)
+    return load_text(load_scenario, tmp_path, text, "s.yaml")
 
 
 def error_of(tmp_path: Path, text: str) -> SpecError:
-    with pytest.raises(SpecError) as info:
-        load(tmp_path, text)
-    return info.value
+    return spec_error(load_scenario, tmp_path, text, "s.yaml")
 
 
 def test_clients_take_the_phase_credentials_in_turn(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ from harness.errors import SpecError
 from harness.schedule import Generations, expand, prefix, server_for
 from harness.spec import load_scenario
 
+from .specfiles import load_text, spec_error
+
 PROFILED = """\
 name: t
 profile: magic
@@ -41,15 +43,11 @@ phases:
 
 
 def load(tmp_path: Path, text: str) -> object:
-    path = tmp_path / "s.yaml"
-    path.write_text(text)
-    return load_scenario(path)
+    return load_text(load_scenario, tmp_path, text, "s.yaml")
 
 
 def error_of(tmp_path: Path, text: str) -> SpecError:
-    with pytest.raises(SpecError) as info:
-        load(tmp_path, text)
-    return info.value
+    return spec_error(load_scenario, tmp_path, text, "s.yaml")
 
 
 def test_profile_gives_defaults_the_file_overrides_key_by_key(tmp_path: Path) -> None:

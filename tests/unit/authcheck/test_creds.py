@@ -11,21 +11,10 @@ import pytest
 
 from harness.auth import WLCG_ANY_AUDIENCE
 from harness.authcheck.creds import Credentials, Endpoints
-from harness.authcheck.matrix import AuthMatrix, load_matrix
+from harness.authcheck.matrix import AuthMatrix
 
-DEFAULT = Path(__file__).resolve().parents[3] / "scenarios" / "auth-matrix.yaml"
 ENDPOINTS = Endpoints("https://localhost:2", "https://localhost:1", "https://localhost:2")
 pytestmark = pytest.mark.skipif(shutil.which("voms-proxy-fake") is None, reason="voms-proxy-fake not installed")
-
-
-@pytest.fixture(scope="module")
-def matrix() -> AuthMatrix:
-    return load_matrix(DEFAULT)
-
-
-@pytest.fixture(scope="module")
-def creds(matrix: AuthMatrix, tmp_path_factory: pytest.TempPathFactory) -> Credentials:
-    return Credentials.create(matrix, tmp_path_factory.mktemp("run") / "creds", None)
 
 
 def claims(env: dict[str, str]) -> dict[str, object]:

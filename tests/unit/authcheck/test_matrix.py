@@ -8,6 +8,8 @@ from harness.authcheck.matrix import AuthMatrix, load_matrix
 from harness.cli import main
 from harness.errors import SpecError
 
+from ..specfiles import load_text, spec_error
+
 DEFAULT = Path(__file__).resolve().parents[3] / "scenarios" / "auth-matrix.yaml"
 GOOD = """\
 name: t
@@ -38,15 +40,11 @@ cases:
 
 
 def load(tmp_path: Path, text: str) -> AuthMatrix:
-    path = tmp_path / "m.yaml"
-    path.write_text(text)
-    return load_matrix(path)
+    return load_text(load_matrix, tmp_path, text, "m.yaml")
 
 
 def error_of(tmp_path: Path, text: str) -> SpecError:
-    with pytest.raises(SpecError) as info:
-        load(tmp_path, text)
-    return info.value
+    return spec_error(load_matrix, tmp_path, text, "m.yaml")
 
 
 def test_a_small_matrix_loads_with_defaults(tmp_path: Path) -> None:

@@ -15,24 +15,13 @@ import pytest
 
 from harness.authcheck.cases import names_file, with_names
 from harness.authcheck.creds import Credentials
-from harness.authcheck.matrix import AuthMatrix, load_matrix
+from harness.authcheck.matrix import AuthMatrix
 from harness.authcheck.servers import AuthServers, audience_of, url_of
 from harness.backends import Placement
 from harness.topology import write_private
 
-DEFAULT = Path(__file__).resolve().parents[3] / "scenarios" / "auth-matrix.yaml"
 MOUNT = "/srv/xrd"
 pytestmark = pytest.mark.skipif(shutil.which("voms-proxy-fake") is None, reason="voms-proxy-fake not installed")
-
-
-@pytest.fixture(scope="module")
-def matrix() -> AuthMatrix:
-    return load_matrix(DEFAULT)
-
-
-@pytest.fixture(scope="module")
-def creds(matrix: AuthMatrix, tmp_path_factory: pytest.TempPathFactory) -> Credentials:
-    return Credentials.create(matrix, tmp_path_factory.mktemp("run") / "creds", None)
 
 
 def container(name: str, role: str, host_dir: Path, address: str = "172.18.0.2", port: int = 1094) -> Placement:
