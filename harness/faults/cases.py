@@ -158,7 +158,7 @@ def _held(bench: Bench, name: str) -> Reads:
     return [result]
 
 
-# token-expiry is not here: it runs on the local backend (harness.faults.tokencase).
+# token-expiry is not here: its topology is an origin with token auth, no cache (harness.faults.tokencase).
 PROCEDURES: dict[str, Callable[[Bench], Reads]] = {
     "origin-kill": origin_kill, "origin-stall": origin_stall, "link-cut": link_cut, "cache-restart": cache_restart,
     "corrupt-block": corrupt_block, "disk-fill": disk_fill, "coalescing": coalescing,

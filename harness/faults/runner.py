@@ -7,7 +7,6 @@ A case whose servers cannot be set up is recorded with outcome ``error`` and the
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.authcheck.redact import redact
 from harness.backends import check_backend, make_backend
 from harness.backends.docker import DockerBackend
 from harness.content import FileContent
@@ -24,8 +24,8 @@ from harness.faults.cases import PROCEDURES, Bench
 from harness.faults.outcome import CaseVerdict, ReadResult, classify
 from harness.faults.read import VerifiedRead
 from harness.faults.spec import FaultCase, FaultsFile
-from harness.faults.tokencase import token_expiry
-from harness.machine import host_facts, local_xrootd_version, software_versions
+from harness.faults.tokencase import TokenExpiry
+from harness.machine import host_facts, software_versions
 from harness.readers.xroot import configure_client
 from harness.results import RESULTS_SCHEMA, RunDir, new_run_id
 from harness.settings import Settings
@@ -100,7 +100,7 @@ class FaultsRunner:
         t0 = time.monotonic()
         try:
             if case.fault == "token-expiry":
-                record = self._judge(case, *self._token_case(case))
+                record = self._judge(case, *self._token_case(out, case))
             else:
                 record = self._judge(case, *self._execute(out, case))
         except HarnessError as exc:
@@ -111,16 +111,18 @@ class FaultsRunner:
         self.records.append(record)
         self.on_case(record)
 
-    def _token_case(self, case: FaultCase) -> Judged:
+    def _token_case(self, out: RunDir, case: FaultCase) -> Judged:
+        """Its own topology: an origin with token auth (the auth check's), no cache."""
         notes: dict[str, object] = {}
         checks: dict[str, bool] = {}
-        # short: the local origin's admin socket path (<work>/origin/adm/origin/.xrd/...) must fit 108 bytes
-        work = self.settings.runtime_dir / f"tok-{secrets.token_hex(3)}"
+        work = self.settings.runtime_dir / f"{self.run_id}-{case.name}"
         try:
-            reads = token_expiry(case, self.settings, work, self.faults.seed, notes, checks)
+            reads, version = TokenExpiry(self.settings, work, self.faults.seed, self.backend, self.xrootd,
+                                         self.on_step).run(case, notes, checks)
         finally:
+            keep_logs(work, out.logs / case.name, redact)
             shutil.rmtree(work, ignore_errors=True)
-        return reads, notes, checks, local_xrootd_version()
+        return reads, notes, checks, version
 
     def _execute(self, out: RunDir, case: FaultCase) -> Judged:
         summary = SummaryCollector()
@@ -166,11 +168,15 @@ class FaultsRunner:
                 "software": software_versions(), "host": host_facts()}
 
 
-def keep_logs(server_dirs: Path, dest: Path) -> None:
-    """Copy every server's log (``<name>/log/<name>/xrootd.log``), also of one that failed to start."""
+def keep_logs(server_dirs: Path, dest: Path, clean: Callable[[str], str] | None = None) -> None:
+    """Copy every server's log (``<name>/log/<name>/xrootd.log``), also of one that failed to start;
+    through ``clean`` when given (a server with auth: tokens and keys must not reach the results)."""
     for log in sorted(server_dirs.glob("*/log/*/xrootd.log")):
         dest.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log, dest / f"{log.parent.name}.log")
+        if clean is None:
+            shutil.copyfile(log, dest / f"{log.parent.name}.log")
+        else:
+            (dest / f"{log.parent.name}.log").write_text(clean(log.read_text(errors="replace")))
 
 
 def topology_for(case: FaultCase) -> TopologySpec:

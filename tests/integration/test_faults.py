@@ -2,7 +2,8 @@
 
 One run of the whole file (about three minutes: the disk-fill case waits for pfc's 60 s purge
 interval, the long stall for the cache's 45 s timeout) is shared by the per-case tests, which then
-only read its records.
+only read its records. The run records every token it mints (token-expired) and what it printed,
+so that no token is found anywhere it wrote.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import signal
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 
+from harness.auth import TokenIssuer
 from harness.backends.engine import LABEL_RUN
 from harness.faults.runner import FAULTS_FILE, FaultsOutcome, FaultsRunner
 from harness.faults.spec import load_faults
@@ -27,6 +30,7 @@ from harness.results import read_jsonl
 from harness.settings import Settings
 
 from .helpers import REPO
+from .test_auth_check import assert_no_secrets
 
 pytestmark = pytest.mark.docker
 
@@ -36,17 +40,41 @@ CASES = [c.name for c in load_faults(FAULTS).cases]
 SETUP_ALLOWANCE_S = 40
 
 
+@dataclass
+class Run:
+    outcome: FaultsOutcome
+    runtime: Path
+    minted: list[str] = field(default_factory=list)
+    printed: list[str] = field(default_factory=list)
+
+
 @pytest.fixture(scope="module")
-def outcome(tmp_path_factory: pytest.TempPathFactory) -> FaultsOutcome:
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     runtime = Path("/tmp/xcache-harness-tests") / uuid.uuid4().hex[:8]
     runtime.mkdir(parents=True, mode=0o755)
     os.chmod(runtime.parent, 0o755)
     settings = Settings(results_dir=tmp_path_factory.mktemp("faults") / "results", runtime_dir=runtime)
-    runner = FaultsRunner(load_faults(FAULTS), settings, "docker", "5.5.3", str(FAULTS))
-    result = runner.run()
+    minted: list[str] = []
+    printed: list[str] = []
+    real = TokenIssuer.mint
+
+    def recording(self: TokenIssuer, spec: Any, **kw: Any) -> str:
+        minted.append(real(self, spec, **kw))
+        return minted[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TokenIssuer, "mint", recording)
+        runner = FaultsRunner(load_faults(FAULTS), settings, "docker", "5.5.3", str(FAULTS),
+                              on_step=printed.append, on_case=lambda r: printed.append(json.dumps(r)))
+        result = runner.run()
     for record in result.records:
         print(f"{record['case']:22} {record['outcome']:15} {record['seconds']:6} s  {record.get('notes')}")
-    return result
+    return Run(result, runtime, minted, printed)
+
+
+@pytest.fixture(scope="module")
+def outcome(run: Run) -> FaultsOutcome:
+    return run.outcome
 
 
 def record_of(outcome: FaultsOutcome, case: str) -> dict[str, Any]:
@@ -72,6 +100,17 @@ def test_corruption_is_caught_at_the_corrupted_offset(outcome: FaultsOutcome) ->
     after = record["reads"][-1]
     offset = record["notes"]["corrupted"]["offset"]
     assert offset <= after["wrong_at"] < offset + 4096
+
+
+def test_token_outlives_its_expiry_only_on_the_open_file(run: Run) -> None:
+    record = record_of(run.outcome, "token-expired")
+    assert record["notes"]["backend"] == "docker" and record["xrootd"] == "5.5.3"
+    size = next(c.size for c in load_faults(FAULTS).cases if c.name == "token-expired")
+    assert record["reads"][0]["bytes_ok"] == size, record  # every byte, checked, the second half after expiry
+    assert record["notes"]["read_on_after_expiry"] is True
+    assert record["checks"]["the server refused the login as expired"], record  # not for anything else
+    assert run.minted, "the case minted no token: the check below would prove little"
+    assert_no_secrets(run.minted, "\n".join(run.printed), run.outcome.path, run.runtime)
 
 
 def test_results_are_complete_and_nothing_is_left(outcome: FaultsOutcome) -> None:
