@@ -22,14 +22,14 @@ def test_bench_readers_smoke(settings: Settings) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=180, check=False)
     assert done.returncode == 0, done.stderr
     for name in ("xroot reader", "xrdcp defaults", "xrdcp XRD_CPUSEPGWRTRD=0", "https reader", "curl",
-                 "4 xroot streams", "loopback TCP", "CPU s/GB"):
+                 "4 xroot streams", "4 xrdcp streams", "loopback TCP", "CPU s/GB"):
         assert name in done.stdout
     (result,) = settings.results_dir.glob("*/bench-readers.json")
     document = json.loads(result.read_text())
     assert document["status"] == "complete"
     (repetition,) = document["repetitions"]
     assert all(sample["error"] is None and sample["bytes"] > 0 for sample in repetition.values())
-    assert repetition["4 xroot streams"]["bytes"] == 4 * 8 * 1024**2
+    assert repetition["4 xroot streams"]["bytes"] == repetition["4 xrdcp streams"]["bytes"] == 4 * 8 * 1024**2
     assert {line["name"] for line in document["summary"]} == set(repetition)
     assert server_pids(settings.runtime_dir) == [] and list(settings.runtime_dir.iterdir()) == []
 
