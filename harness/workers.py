@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.auth.clientenv import CLIENT_PATH, isolated_env
 from harness.clientproc import Job, PhaseWork, Read, Staged, plan_of, read_files
 from harness.credentials import NONE, ClientCredential
 from harness.errors import ReadError
@@ -110,7 +111,9 @@ class Clients:
         job = Job(work, files, self.seed, name, base, w.request_size, w.in_flight, self.timeout_s,
                   self.connection_window_s, self.ca_path)
         with tempfile.TemporaryDirectory(prefix="xh-client-") as home:
-            env = {**self._base_env(home), "X509_USER_PROXY": str(credential.proxy), "XrdSecPROTOCOL": "gsi"}
+            env = isolated_env(Path(home), {"BEARER_TOKEN_FILE": f"{home}/no-token", **self.process_env,
+                                            "X509_USER_PROXY": str(credential.proxy), "XrdSecPROTOCOL": "gsi"},
+                               path=os.environ.get("PATH", CLIENT_PATH), python=True)
             with subprocess.Popen([sys.executable, "-m", "harness.clientproc"], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True) as proc:
                 self._processes.add(proc)
@@ -138,13 +141,6 @@ class Clients:
     def _process_timeout(self, files: int) -> float:
         """Each read is bounded by the request timeout (three per answer); this bounds the process."""
         return PROCESS_GRACE_S + self.timeout_s * 3 * (files + 1)
-
-    def _base_env(self, home: str) -> dict[str, str]:
-        """Nothing ambient can stand in for the credential: an empty HOME, no bt_u<uid> token dir."""
-        package_root = str(Path(__file__).resolve().parent.parent)
-        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "XDG_RUNTIME_DIR": home,
-                "TZ": "UTC", "LANG": "C.UTF-8", "PYTHONPATH": package_root, "BEARER_TOKEN_FILE": f"{home}/no-token",
-                **self.process_env}
 
 
 def _json_line(line: str) -> dict[str, Any]:

@@ -25,12 +25,12 @@ from harness.auth import (
     write_pki,
     write_token,
 )
+from harness.auth.clientenv import isolated_env
 from harness.authcheck.matrix import ROBOT_USER, AuthMatrix, Identity
 from harness.errors import UserError
 
 ORIGIN_HOST, CACHE_HOST = "origin", "cache"
 ROBOT_TOKEN_LIFETIME_S = 6 * 3600
-CLIENT_PATH = "/usr/bin:/bin"
 
 
 @dataclass(frozen=True)
@@ -89,13 +89,10 @@ class Credentials:
         which ztn refuses ("disallowed for non-TLS connections"); so it is unset, and an ambient
         /tmp/x509up_u<uid> is refused for credential-less cases.
         """
-        home = case_dir / "home"
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        env = {
-            "PATH": CLIENT_PATH, "HOME": str(home), "XDG_RUNTIME_DIR": str(home), "TZ": "UTC", "LANG": "C.UTF-8",
+        env = isolated_env(case_dir / "home", {
             "X509_CERT_DIR": str(self.pki.certdir), "BEARER_TOKEN_FILE": str(case_dir / "no-token"),
             "XRD_CONNECTIONRETRY": "1", "XRD_REQUESTTIMEOUT": "10", "XRD_CONNECTIONWINDOW": "3",
-        }
+        })
         if identity.kind == "x509":
             env |= {"X509_USER_PROXY": str(self.proxy_of(identity)), "XrdSecPROTOCOL": "gsi"}
         elif identity.kind == "token":

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import harness
 from harness.auth import TokenSpec, write_token
+from harness.auth.clientenv import isolated_env
 from harness.authcheck.cases import names_file, with_names
 from harness.authcheck.creds import Credentials, server_owner
 from harness.authcheck.matrix import load_matrix
@@ -155,9 +156,6 @@ def _new_open(client: Client) -> tuple[str, str]:
 
 def _client_env(creds: Credentials, token: Path, work: Path) -> dict[str, str]:
     """Only what the client needs: the CA directory, the token, bounded XrdCl waits; an empty HOME."""
-    home = work / "client" / "home"
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return {"PATH": "/usr/bin:/bin", "HOME": str(home), "XDG_RUNTIME_DIR": str(home), "LANG": "C.UTF-8",
-            "X509_CERT_DIR": str(creds.pki.certdir), "BEARER_TOKEN_FILE": str(token), "XrdSecPROTOCOL": "ztn",
-            "XRD_CONNECTIONRETRY": "1", "XRD_REQUESTTIMEOUT": "20", "XRD_CONNECTIONWINDOW": "3",
-            "PYTHONPATH": str(Path(harness.__file__).resolve().parent.parent)}
+    return isolated_env(work / "client" / "home", {
+        "X509_CERT_DIR": str(creds.pki.certdir), "BEARER_TOKEN_FILE": str(token), "XrdSecPROTOCOL": "ztn",
+        "XRD_CONNECTIONRETRY": "1", "XRD_REQUESTTIMEOUT": "20", "XRD_CONNECTIONWINDOW": "3"}, python=True)

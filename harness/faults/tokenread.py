@@ -41,6 +41,8 @@ def read_across(url: str, size: int, until: float) -> dict[str, object]:
     try:
         while offset < size and error is None:
             if offset >= size // 2:
+                # The fault itself, not a readiness wait: the second half is read only after the token's
+                # expiry, a moment on the clock that no server condition announces.
                 time.sleep(max(0.0, until - time.time()))
             status, data = handle.read(offset, min(CHUNK, size - offset), timeout=TIMEOUT_S)
             if not status.ok:
